@@ -50,6 +50,8 @@ type Principal struct {
 	DisplayName string
 	Role        Role
 	Scope       Scope
+	// SessionID names the sign-in (the refresh-token family) an access token belongs to.
+	SessionID string
 	// APIKeyID is set when the caller is an integrator's API key; APIScopes are its grants
 	// (e.g. "cases:read", "cases:write", "regions:read").
 	APIKeyID  int64
