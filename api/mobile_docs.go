@@ -15,6 +15,5656 @@ const docTemplatemobile = `{
     "host": "{{.Host}}",
     "basePath": "{{.BasePath}}",
     "paths": {
+        "/api/v1/attachments": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The photo waits, visible to its uploader only, until a report or an action\n(feedback, check …) lists its id in attachment_ids. The type is sniffed from the\nbytes (JPEG, PNG, WebP, HEIC); what is served is re-encoded without EXIF or GPS\n(WebP becomes JPEG; HEIC is kept, its Exif and XMP items zeroed, without a\nthumbnail). The photo's own EXIF time and GPS are read first and kept.",
+                "consumes": [
+                    "multipart/form-data"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "attachments"
+                ],
+                "summary": "Upload a photo before its report or action (staged)",
+                "operationId": "uploadAttachment",
+                "parameters": [
+                    {
+                        "type": "file",
+                        "description": "the photo (JPEG, PNG, WebP or HEIC; at most GRIDCASE_MAX_UPLOAD_BYTES)",
+                        "name": "file",
+                        "in": "formData",
+                        "required": true
+                    },
+                    {
+                        "enum": [
+                            "before",
+                            "after",
+                            "evidence"
+                        ],
+                        "type": "string",
+                        "description": "what it shows",
+                        "name": "kind",
+                        "in": "formData",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "when it was taken, RFC 3339",
+                        "name": "taken_at",
+                        "in": "formData"
+                    },
+                    {
+                        "type": "number",
+                        "description": "where it was taken",
+                        "name": "lat",
+                        "in": "formData"
+                    },
+                    {
+                        "type": "number",
+                        "description": "where it was taken",
+                        "name": "lng",
+                        "in": "formData"
+                    },
+                    {
+                        "enum": [
+                            "wgs84",
+                            "gcj02",
+                            "bd09"
+                        ],
+                        "type": "string",
+                        "description": "the system of lat/lng (default wgs84)",
+                        "name": "coord_sys",
+                        "in": "formData"
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/Attachment"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/attachments/{id}": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "A staged photo is visible to its uploader only; a bound one to whoever sees its case.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "attachments"
+                ],
+                "summary": "Get a photo's metadata",
+                "operationId": "getAttachment",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "attachment id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/Attachment"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/attachments/{id}/content": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The served bytes: no EXIF, no GPS. ETag is the SHA-256; send If-None-Match to\nget 304 instead of the bytes again.",
+                "produces": [
+                    "image/jpeg",
+                    "image/png",
+                    "image/heic",
+                    "image/heif",
+                    "application/json"
+                ],
+                "tags": [
+                    "attachments"
+                ],
+                "summary": "Download a photo",
+                "operationId": "getAttachmentContent",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "attachment id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "an ETag already held",
+                        "name": "If-None-Match",
+                        "in": "header"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "the photo",
+                        "schema": {
+                            "type": "file"
+                        }
+                    },
+                    "304": {
+                        "description": "not modified"
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/attachments/{id}/thumbnail": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "A JPEG at most 320 pixels on its long side; 404 for HEIC photos, which have none.",
+                "produces": [
+                    "image/jpeg",
+                    "application/json"
+                ],
+                "tags": [
+                    "attachments"
+                ],
+                "summary": "Download a photo's thumbnail",
+                "operationId": "getAttachmentThumbnail",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "attachment id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "an ETag already held",
+                        "name": "If-None-Match",
+                        "in": "header"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "the thumbnail",
+                        "schema": {
+                            "type": "file"
+                        }
+                    },
+                    "304": {
+                        "description": "not modified"
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/auth/login": {
+            "post": {
+                "description": "Returns an access token (a JWT to send as \"Authorization: Bearer …\") and a refresh token. Failed sign-ins are limited per account and per client address: past the limit the answer is 429 with Retry-After, even with the right password.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "auth"
+                ],
+                "summary": "Sign in with username and password",
+                "operationId": "login",
+                "parameters": [
+                    {
+                        "description": "credentials",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/LoginRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/TokenResponse"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "429": {
+                        "description": "Too Many Requests",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "Retry-After": {
+                                "type": "integer",
+                                "description": "seconds until a new attempt is accepted"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/auth/logout": {
+            "post": {
+                "description": "Revokes the refresh token and every token rotated from the same sign-in. Access tokens already issued stay valid until they expire (minutes). An unknown token is accepted too.",
+                "consumes": [
+                    "application/json"
+                ],
+                "tags": [
+                    "auth"
+                ],
+                "summary": "End a session",
+                "operationId": "logout",
+                "parameters": [
+                    {
+                        "description": "the refresh token of the session",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/RefreshRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/auth/refresh": {
+            "post": {
+                "description": "Rotates the refresh token: the one sent stops working and a new pair is returned. Sending an already-used refresh token again revokes the whole session (the newest token too): whoever holds it must sign in again.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "auth"
+                ],
+                "summary": "Exchange a refresh token for a new session",
+                "operationId": "refreshToken",
+                "parameters": [
+                    {
+                        "description": "the refresh token",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/RefreshRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/TokenResponse"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/cases": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The cases in the caller's data scope that match every given filter, a page at a time (keyset cursor: stable while cases are added). Repeatable filters take several values, repeated or comma-separated. Times are RFC 3339, or a date (YYYY-MM-DD, Asia/Shanghai midnight); _from is inclusive, _to exclusive. q matches a part of the description, address or number (a substring scan: narrow it with other filters on big lists).\nDelta sync for phones: send updated_since (RFC 3339; 1970-01-01T00:00:00Z for everything) to get the cases changed at or after it, oldest change first, cancelled and merged ones as tombstones (see CaseList), and next_cursor; store next_cursor and send it as cursor (with the same filters) to continue, now or on the next sync. Changes appear a few seconds after they commit.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "cases"
+                ],
+                "summary": "List cases",
+                "operationId": "listCases",
+                "parameters": [
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        },
+                        "collectionFormat": "multi",
+                        "description": "states",
+                        "name": "state",
+                        "in": "query"
+                    },
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        },
+                        "collectionFormat": "multi",
+                        "description": "small classes (E0101), 大类 (E01) or types (E, C)",
+                        "name": "category",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "a region code: the cases in its subtree (by grid; by desk for a case without a grid)",
+                        "name": "region",
+                        "in": "query"
+                    },
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        },
+                        "collectionFormat": "multi",
+                        "description": "grid codes",
+                        "name": "grid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "lead or active co-handling department id",
+                        "name": "department",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "the grid worker sent to verify or check: a user id or me",
+                        "name": "assignee",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "the reporting user: a user id or me",
+                        "name": "reporter",
+                        "in": "query"
+                    },
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        },
+                        "collectionFormat": "multi",
+                        "description": "sources",
+                        "name": "source",
+                        "in": "query"
+                    },
+                    {
+                        "type": "boolean",
+                        "description": "true: open cases past their stage deadline; false: open cases not past it",
+                        "name": "overdue",
+                        "in": "query"
+                    },
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        },
+                        "collectionFormat": "multi",
+                        "description": "traffic lights of the running stage",
+                        "name": "light",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "created at or after",
+                        "name": "created_from",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "created before",
+                        "name": "created_to",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "changed at or after",
+                        "name": "updated_from",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "changed before",
+                        "name": "updated_to",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "text in the description, address or number (at most 100 characters)",
+                        "name": "q",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "minLng,minLat,maxLng,maxLat (WGS-84): cases with a point inside",
+                        "name": "bbox",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "-updated_at",
+                            "updated_at",
+                            "-created_at",
+                            "created_at",
+                            "stage_deadline",
+                            "-stage_deadline"
+                        ],
+                        "type": "string",
+                        "description": "order, the id breaking ties (default -updated_at)",
+                        "name": "sort",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "page size (default 50, at most 200)",
+                        "name": "limit",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "the next_cursor of the previous page",
+                        "name": "cursor",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "start a delta sync from this time",
+                        "name": "updated_since",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/CaseList"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            },
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Files a new case in state reported (or closed when self-handled). The grid and its ancestors are found from the point; a point outside every grid keeps the case with grid_unknown for a desk to place. With an Idempotency-Key, a retry returns the first response (same status and body) and never a second case; the same key with another body is 422. Open cases of the same category within 50 m come back in similar.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "cases"
+                ],
+                "summary": "Report a case",
+                "operationId": "reportCase",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "a unique key per report (retries send the same)",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "the report",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/ReportCaseRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/CaseReport"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/cases.geojson": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The cases with a point that match the filters of GET /cases (and bbox), as a GeoJSON FeatureCollection of Points, at most 5,000, most recently changed first; truncated says whether more matched. Cases without a point are left out.",
+                "produces": [
+                    "application/geo+json",
+                    "application/json"
+                ],
+                "tags": [
+                    "cases"
+                ],
+                "summary": "Cases as map points (GeoJSON)",
+                "operationId": "casesGeoJSON",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "minLng,minLat,maxLng,maxLat (WGS-84)",
+                        "name": "bbox",
+                        "in": "query"
+                    },
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        },
+                        "collectionFormat": "multi",
+                        "description": "states",
+                        "name": "state",
+                        "in": "query"
+                    },
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        },
+                        "collectionFormat": "multi",
+                        "description": "small classes, 大类 or types",
+                        "name": "category",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "region subtree",
+                        "name": "region",
+                        "in": "query"
+                    },
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        },
+                        "collectionFormat": "multi",
+                        "description": "grid codes",
+                        "name": "grid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "lead or active co-handling department id",
+                        "name": "department",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "a user id or me",
+                        "name": "assignee",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "a user id or me",
+                        "name": "reporter",
+                        "in": "query"
+                    },
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        },
+                        "collectionFormat": "multi",
+                        "description": "sources",
+                        "name": "source",
+                        "in": "query"
+                    },
+                    {
+                        "type": "boolean",
+                        "description": "open cases past (true) or within (false) their stage deadline",
+                        "name": "overdue",
+                        "in": "query"
+                    },
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        },
+                        "collectionFormat": "multi",
+                        "description": "traffic lights",
+                        "name": "light",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "created at or after",
+                        "name": "created_from",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "created before",
+                        "name": "created_to",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "changed at or after",
+                        "name": "updated_from",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "changed before",
+                        "name": "updated_to",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "text in the description, address or number",
+                        "name": "q",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/CaseFeatureCollection"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/cases/{id}": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The case with its co-handlers, deadlines, traffic light and the actions the caller may take. Outside the caller's data scope it is 404. The ETag is the version, for If-Match.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "cases"
+                ],
+                "summary": "Get a case",
+                "operationId": "getCase",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/Case"
+                        },
+                        "headers": {
+                            "ETag": {
+                                "type": "string",
+                                "description": "the case version, quoted"
+                            }
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/cases/{id}/accept": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "A desk (dispatcher or admin whose scope holds the case's desk) files the case under a category, optionally setting the urgency and placing an unplaced case in a grid. The dispatch stage's clock starts.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "case-actions"
+                ],
+                "summary": "Accept (立案): reported → filed",
+                "operationId": "caseAccept",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "the case version (ETag) you acted on",
+                        "name": "If-Match",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "a retry with the same key returns the first response",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "the filing",
+                        "name": "body",
+                        "in": "body",
+                        "schema": {
+                            "$ref": "#/definitions/CaseAcceptRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/Case"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "412": {
+                        "description": "Precondition Failed",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/cases/{id}/approve-extension": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "A supervisor whose region holds the case, or the desk, approves the waiting request: the handling deadline becomes the dispatch plus the original limit times (1 + extensions), on the city's calendar. Refused (409) when the deadline passed before the approval: an overdue case is not extended.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "case-actions"
+                ],
+                "summary": "Approve an extension (批准延期): handling",
+                "operationId": "caseApproveExtension",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "the case version (ETag) you acted on",
+                        "name": "If-Match",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "a retry with the same key returns the first response",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "a note",
+                        "name": "body",
+                        "in": "body",
+                        "schema": {
+                            "$ref": "#/definitions/CaseApproveRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/Case"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "412": {
+                        "description": "Precondition Failed",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/cases/{id}/approve-suspension": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "A supervisor or the desk approves the waiting request: the handling clock stops from now until the end asked for (or an earlier until). The case resumes by itself at that end (a timer), or earlier by hand; its deadline then moves by the work time paused.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "case-actions"
+                ],
+                "summary": "Approve a suspension (批准挂账): handling → suspended",
+                "operationId": "caseApproveSuspension",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "the case version (ETag) you acted on",
+                        "name": "If-Match",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "a retry with the same key returns the first response",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "a note, an earlier end",
+                        "name": "body",
+                        "in": "body",
+                        "schema": {
+                            "$ref": "#/definitions/CaseApproveSuspensionRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/Case"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "412": {
+                        "description": "Precondition Failed",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/cases/{id}/attachments": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "attachments"
+                ],
+                "summary": "List a case's photos",
+                "operationId": "listCaseAttachments",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/AttachmentList"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            },
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "For photos that arrive after the report (weak signal). The caller must see the\ncase. Sniffing, stripping and limits as for POST /attachments.",
+                "consumes": [
+                    "multipart/form-data"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "attachments"
+                ],
+                "summary": "Upload a photo to a case",
+                "operationId": "uploadCaseAttachment",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "file",
+                        "description": "the photo (JPEG, PNG, WebP or HEIC; at most GRIDCASE_MAX_UPLOAD_BYTES)",
+                        "name": "file",
+                        "in": "formData",
+                        "required": true
+                    },
+                    {
+                        "enum": [
+                            "before",
+                            "after",
+                            "evidence"
+                        ],
+                        "type": "string",
+                        "description": "what it shows",
+                        "name": "kind",
+                        "in": "formData",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "when it was taken, RFC 3339",
+                        "name": "taken_at",
+                        "in": "formData"
+                    },
+                    {
+                        "type": "number",
+                        "description": "where it was taken",
+                        "name": "lat",
+                        "in": "formData"
+                    },
+                    {
+                        "type": "number",
+                        "description": "where it was taken",
+                        "name": "lng",
+                        "in": "formData"
+                    },
+                    {
+                        "enum": [
+                            "wgs84",
+                            "gcj02",
+                            "bd09"
+                        ],
+                        "type": "string",
+                        "description": "the system of lat/lng (default wgs84)",
+                        "name": "coord_sys",
+                        "in": "formData"
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/Attachment"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/cases/{id}/cancel": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "A desk withdraws the case; so may an API key its own reports, and a reporter a case still reported. The reason is required. The case becomes a tombstone (deleted) for delta sync.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "case-actions"
+                ],
+                "summary": "Cancel (作废): reported, verifying or filed → cancelled",
+                "operationId": "caseCancel",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "the case version (ETag) you acted on",
+                        "name": "If-Match",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "a retry with the same key returns the first response",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "the reason",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/CaseCancelRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/Case"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "412": {
+                        "description": "Precondition Failed",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/cases/{id}/check": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The grid worker asked to check (or, when none was asked, a worker of the grid) records the result. pass → checked. fail (a reason is required) → handling again for the same department (rework 返工): rework_count + 1, a fresh handling limit from now, and the event records the department as re-dispatched.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "case-actions"
+                ],
+                "summary": "Check (核查): handled → checked, or back to handling on fail",
+                "operationId": "caseCheck",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "the case version (ETag) you acted on",
+                        "name": "If-Match",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "a retry with the same key returns the first response",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "the result",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/CaseCheckRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/Case"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "412": {
+                        "description": "Precondition Failed",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/cases/{id}/close": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "A desk closes the case after a passed check; from handled only when the category does not require an on-site check. The body may be empty.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "case-actions"
+                ],
+                "summary": "Close (结案): checked → closed, or handled → closed without a required check",
+                "operationId": "caseClose",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "the case version (ETag) you acted on",
+                        "name": "If-Match",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "a retry with the same key returns the first response",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "an optional note",
+                        "name": "body",
+                        "in": "body",
+                        "schema": {
+                            "$ref": "#/definitions/CaseCloseRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/Case"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "412": {
+                        "description": "Precondition Failed",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/cases/{id}/comment": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Anyone who can read the case adds a note (co-handling departments too); an API key on the cases it reported.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "case-actions"
+                ],
+                "summary": "Comment (备注): any state, unchanged",
+                "operationId": "caseComment",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "the case version (ETag) you acted on",
+                        "name": "If-Match",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "a retry with the same key returns the first response",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "the comment",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/CaseCommentRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/Case"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "412": {
+                        "description": "Precondition Failed",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/cases/{id}/deny-extension": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "A supervisor or the desk denies the waiting request; the reason is required.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "case-actions"
+                ],
+                "summary": "Deny an extension (驳回延期): handling",
+                "operationId": "caseDenyExtension",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "the case version (ETag) you acted on",
+                        "name": "If-Match",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "a retry with the same key returns the first response",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "the reason",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/CaseDenyRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/Case"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "412": {
+                        "description": "Precondition Failed",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/cases/{id}/deny-suspension": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "A supervisor or the desk denies the waiting request; the reason is required.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "case-actions"
+                ],
+                "summary": "Deny a suspension (驳回挂账): handling",
+                "operationId": "caseDenySuspension",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "the case version (ETag) you acted on",
+                        "name": "If-Match",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "a retry with the same key returns the first response",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "the reason",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/CaseDenyRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/Case"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "412": {
+                        "description": "Precondition Failed",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/cases/{id}/dispatch": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "A desk sends the case to a lead department with optional co-handlers (协办). The handling clock starts: handle_deadline comes from the category's limit for the urgency, on the work calendar. GET /cases/{id}/dispatch-proposal suggests the department. Two desks dispatching at once: one wins, the other gets 409 with the current state.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "case-actions"
+                ],
+                "summary": "Dispatch (派遣): filed → dispatched",
+                "operationId": "caseDispatch",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "the case version (ETag) you acted on",
+                        "name": "If-Match",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "a retry with the same key returns the first response",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "the departments",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/CaseDispatchRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/Case"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "412": {
+                        "description": "Precondition Failed",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/cases/{id}/dispatch-proposal": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Events go to the locality first (先属地后属主): the grid's responsibility list (small class, then 大类), then the category's default department. Components go to the owner first (先属主后属地): the category's default department, then the grid's list. Inactive departments are skipped.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "cases"
+                ],
+                "summary": "Propose the department to dispatch a case to",
+                "operationId": "caseDispatchProposal",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/DispatchProposal"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/cases/{id}/escalate": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "A desk moves the case to the desk of its region's parent (street → district → city); the state is unchanged and the stage's clock restarts at the new desk. The note is required.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "case-actions"
+                ],
+                "summary": "Escalate (上报): reported or filed, to the parent level's desk",
+                "operationId": "caseEscalate",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "the case version (ETag) you acted on",
+                        "name": "If-Match",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "a retry with the same key returns the first response",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "why",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/CaseEscalateRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/Case"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "412": {
+                        "description": "Precondition Failed",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/cases/{id}/evaluate": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The reporter (a user or the API key that reported it), or a desk or supervisor recording a call-back (回访), rates the outcome 1–5. Once per closing; a reopened case may be rated again after it closes.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "case-actions"
+                ],
+                "summary": "Evaluate (评价): closed, once",
+                "operationId": "caseEvaluate",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "the case version (ETag) you acted on",
+                        "name": "If-Match",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "a retry with the same key returns the first response",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "the rating",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/CaseEvaluateRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/Case"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "412": {
+                        "description": "Precondition Failed",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/cases/{id}/events": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Every action on the case in order, one immutable event each, with the time spent in the stage it left and whether that stage was overdue. API keys do not see internal comments.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "cases"
+                ],
+                "summary": "A case's timeline",
+                "operationId": "caseEvents",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/CaseEventList"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/cases/{id}/feedback": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "A handler of the lead department reports the fix with a note and at least one photo of kind after, bound now or uploaded to the case since the last dispatch. The check stage (or, when the category needs no check, the close stage) starts.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "case-actions"
+                ],
+                "summary": "Feed back (处置反馈): handling → handled",
+                "operationId": "caseFeedback",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "the case version (ETag) you acted on",
+                        "name": "If-Match",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "a retry with the same key returns the first response",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "the feedback",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/CaseFeedbackRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/Case"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "412": {
+                        "description": "Precondition Failed",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/cases/{id}/hand-down": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "A desk moves the case to the desk of a region below its own that contains the case's grid; the state is unchanged and the stage's clock restarts there.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "case-actions"
+                ],
+                "summary": "Hand down (交办): reported or filed, to a lower level's desk",
+                "operationId": "caseHandDown",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "the case version (ETag) you acted on",
+                        "name": "If-Match",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "a retry with the same key returns the first response",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "the region",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/CaseHandDownRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/Case"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "412": {
+                        "description": "Precondition Failed",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/cases/{id}/merge": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "A desk marks the case a duplicate of another open case it can see; the case is cancelled with duplicate_of set.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "case-actions"
+                ],
+                "summary": "Merge (合并): reported or filed → cancelled, as a duplicate",
+                "operationId": "caseMerge",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "the case version (ETag) you acted on",
+                        "name": "If-Match",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "a retry with the same key returns the first response",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "the case it duplicates",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/CaseMergeRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/Case"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "412": {
+                        "description": "Precondition Failed",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/cases/{id}/reject": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "A desk refuses the report; the reason is required and kept.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "case-actions"
+                ],
+                "summary": "Reject (不予立案): reported → rejected",
+                "operationId": "caseReject",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "the case version (ETag) you acted on",
+                        "name": "If-Match",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "a retry with the same key returns the first response",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "the reason",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/CaseRejectRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/Case"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "412": {
+                        "description": "Precondition Failed",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/cases/{id}/reopen": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "A dispatcher or supervisor whose scope holds the desk reopens a case closed within the reopen window (7 days by default); the reason is required. The case waits for a new dispatch.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "case-actions"
+                ],
+                "summary": "Reopen (重启): closed → filed",
+                "operationId": "caseReopen",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "the case version (ETag) you acted on",
+                        "name": "If-Match",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "a retry with the same key returns the first response",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "the reason",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/CaseReopenRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/Case"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "412": {
+                        "description": "Precondition Failed",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/cases/{id}/request-check": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "A desk asks a grid worker whose grids hold the case to check the fix on site (核查). Without it, any worker of the grid may check.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "case-actions"
+                ],
+                "summary": "Request a check (派核查): handled → handled",
+                "operationId": "caseRequestCheck",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "the case version (ETag) you acted on",
+                        "name": "If-Match",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "a retry with the same key returns the first response",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "the grid worker",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/CaseRequestCheckRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/Case"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "412": {
+                        "description": "Precondition Failed",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/cases/{id}/request-extension": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "A handler of the lead department asks for more time; the reason is required. One request waits at a time (a second is 409), at most two extensions are approved per case, and none once the case is overdue (409).",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "case-actions"
+                ],
+                "summary": "Request an extension (申请延期): handling",
+                "operationId": "caseRequestExtension",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "the case version (ETag) you acted on",
+                        "name": "If-Match",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "a retry with the same key returns the first response",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "the reason",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/CaseRequestExtensionRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/Case"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "412": {
+                        "description": "Precondition Failed",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/cases/{id}/request-suspension": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "A handler of the lead department asks to pause the case until a time (after now, at most 365 days ahead); the reason is required. A case is suspended at most once; one request waits at a time.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "case-actions"
+                ],
+                "summary": "Request a suspension (申请挂账): handling",
+                "operationId": "caseRequestSuspension",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "the case version (ETag) you acted on",
+                        "name": "If-Match",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "a retry with the same key returns the first response",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "the reason and the end",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/CaseRequestSuspensionRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/Case"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "412": {
+                        "description": "Precondition Failed",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/cases/{id}/request-verification": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "A desk asks a grid worker whose grids hold the case to verify it on site (核实: is it real?). From verifying it reassigns.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "case-actions"
+                ],
+                "summary": "Request verification (派核实): reported → verifying",
+                "operationId": "caseRequestVerification",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "the case version (ETag) you acted on",
+                        "name": "If-Match",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "a retry with the same key returns the first response",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "the grid worker",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/CaseRequestVerificationRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/Case"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "412": {
+                        "description": "Precondition Failed",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/cases/{id}/requests": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "cases"
+                ],
+                "summary": "A case's extension and suspension requests and their decisions",
+                "operationId": "caseRequests",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/CaseRequestList"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/cases/{id}/resume": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The desk, a supervisor or the lead department ends the suspension before its planned end; the handling deadline moves by the work time paused.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "case-actions"
+                ],
+                "summary": "Resume (恢复): suspended → handling",
+                "operationId": "caseResume",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "the case version (ETag) you acted on",
+                        "name": "If-Match",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "a retry with the same key returns the first response",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "a note",
+                        "name": "body",
+                        "in": "body",
+                        "schema": {
+                            "$ref": "#/definitions/CaseResumeRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/Case"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "412": {
+                        "description": "Precondition Failed",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/cases/{id}/return": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "A handler of the lead department returns the case to the desk with a reason; the department and co-handlers are cleared for a new dispatch (they keep reading the case).",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "case-actions"
+                ],
+                "summary": "Return (回退): dispatched or handling → filed",
+                "operationId": "caseReturn",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "the case version (ETag) you acted on",
+                        "name": "If-Match",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "a retry with the same key returns the first response",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "the reason",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/CaseReturnRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/Case"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "412": {
+                        "description": "Precondition Failed",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/cases/{id}/sign": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "A handler of the lead department signs for the case. The body may be empty.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "case-actions"
+                ],
+                "summary": "Sign (签收): dispatched → handling",
+                "operationId": "caseSign",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "the case version (ETag) you acted on",
+                        "name": "If-Match",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "a retry with the same key returns the first response",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "an optional note",
+                        "name": "body",
+                        "in": "body",
+                        "schema": {
+                            "$ref": "#/definitions/CaseSignRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/Case"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "412": {
+                        "description": "Precondition Failed",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/cases/{id}/verify": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The grid worker asked to verify records what they found; the case goes back to the desk (verified set) to accept or reject.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "case-actions"
+                ],
+                "summary": "Verify (核实): verifying → reported",
+                "operationId": "caseVerify",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "case id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "the case version (ETag) you acted on",
+                        "name": "If-Match",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "a retry with the same key returns the first response",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "the finding",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/CaseVerifyRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/Case"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "412": {
+                        "description": "Precondition Failed",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/categories": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The catalogue of small classes, sorted by code: flat (items), or with view=tree grouped by 大类 (majors), components first. Every signed-in user may read it, and API keys with cases:read, cases:write or open311.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "categories"
+                ],
+                "summary": "List the case categories",
+                "operationId": "listCategories",
+                "parameters": [
+                    {
+                        "enum": [
+                            "flat",
+                            "tree"
+                        ],
+                        "type": "string",
+                        "description": "flat (default) or tree",
+                        "name": "view",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "component",
+                            "event"
+                        ],
+                        "type": "string",
+                        "description": "component or event",
+                        "name": "type",
+                        "in": "query"
+                    },
+                    {
+                        "type": "boolean",
+                        "description": "true: only classes that take new reports",
+                        "name": "active",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "part of the name, 大类 name, code or a keyword",
+                        "name": "q",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/CategoryList"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            },
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "categories"
+                ],
+                "summary": "Add a case category (admin)",
+                "operationId": "createCategory",
+                "parameters": [
+                    {
+                        "description": "the new class",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/CreateCategoryRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/Category"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/categories/{code}": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "categories"
+                ],
+                "summary": "Get a case category",
+                "operationId": "getCategory",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "category code, e.g. E0101",
+                        "name": "code",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/Category"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            },
+            "patch": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "categories"
+                ],
+                "summary": "Change a case category (admin)",
+                "operationId": "updateCategory",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "category code",
+                        "name": "code",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "the fields to change",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/UpdateCategoryRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/Category"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/me": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    },
+                    {
+                        "APIKey": []
+                    }
+                ],
+                "description": "The signed-in user with their role and data scope, or for an API key its name and scopes.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "me"
+                ],
+                "summary": "Who am I",
+                "operationId": "getMe",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/Me"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/me/password": {
+            "put": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Checks the current password, sets the new one and ends the caller's other sessions (their refresh tokens stop working). Wrong current passwords count as failed sign-ins.",
+                "consumes": [
+                    "application/json"
+                ],
+                "tags": [
+                    "me"
+                ],
+                "summary": "Change my password",
+                "operationId": "changeMyPassword",
+                "parameters": [
+                    {
+                        "description": "the current and the new password",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/ChangePasswordRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "429": {
+                        "description": "Too Many Requests",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "Retry-After": {
+                                "type": "integer",
+                                "description": "seconds until a new attempt is accepted"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/me/tasks": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "What waits for the caller, most urgent first (red, yellow, green; then the nearest stage deadline). A grid worker: the verifications and checks they were sent to, and fixes in their grids nobody was sent to check. A handler: cases dispatched to their department (to sign) and those it handles, and those it co-handles (co_handler). A dispatcher: what waits at their desk (their scope's region; the top desk for a city-wide dispatcher or an admin): to accept, dispatch, send a checker, close. A supervisor: the overdue (red) cases in scope.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "tasks"
+                ],
+                "summary": "My inbox (待办)",
+                "operationId": "myTasks",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "at most this many (default 100, at most 500)",
+                        "name": "limit",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/TaskList"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/regions": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The children of parent (the cities without one); with level or q, the parent's whole subtree at that level or matching the name (everything without a parent). Regions in force now unless include_retired. Boundaries are left out; with format=geojson or Accept: application/geo+json the answer is a GeoJSON FeatureCollection (RFC 7946) with the boundaries, each feature's properties carrying the Region fields, and next_after as a foreign member.",
+                "produces": [
+                    "application/json",
+                    "application/geo+json"
+                ],
+                "tags": [
+                    "regions"
+                ],
+                "summary": "List regions",
+                "operationId": "listRegions",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "parent region code",
+                        "name": "parent",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "city",
+                            "district",
+                            "street",
+                            "community",
+                            "grid"
+                        ],
+                        "type": "string",
+                        "description": "only this level (in the parent's subtree)",
+                        "name": "level",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "part of the name",
+                        "name": "q",
+                        "in": "query"
+                    },
+                    {
+                        "type": "boolean",
+                        "description": "include retired regions",
+                        "name": "include_retired",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "json",
+                            "geojson"
+                        ],
+                        "type": "string",
+                        "description": "json (default) or geojson",
+                        "name": "format",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "the next_after of the previous page",
+                        "name": "after",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "page size (default 500, at most 5000)",
+                        "name": "limit",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/RegionList"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            },
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Admin only. The code must fit the level and nest in the parent's; the parent must exist one level up (a city has none). The boundary, if any, must be a valid Polygon or MultiPolygon (closed rings of at least four positions, not crossing themselves); repeated corners and zero-area spikes are dropped, and it is stored in WGS-84.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "regions"
+                ],
+                "summary": "Create a region",
+                "operationId": "createRegion",
+                "parameters": [
+                    {
+                        "description": "the region",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/CreateRegionRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/Region"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/regions/import": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Admin only. The body is a GeoJSON FeatureCollection (at most GRIDCASE_MAX_IMPORT_BYTES, 20 MiB by default) whose features carry the properties code, name, level and parent_code (and optionally valid_from, valid_to, coord_sys) and a Polygon or MultiPolygon geometry or null. Idempotent on code: each feature is created, updated or unchanged. Parents may come after their children. Invalid features (a bad code or geometry, a parent neither stored nor valid in the file) are reported one by one and left out; the valid ones are saved together. Missing level and parent_code are read from the code.",
+                "consumes": [
+                    "application/json",
+                    "application/geo+json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "regions"
+                ],
+                "summary": "Import regions from GeoJSON",
+                "operationId": "importRegions",
+                "parameters": [
+                    {
+                        "enum": [
+                            "wgs84",
+                            "gcj02",
+                            "bd09"
+                        ],
+                        "type": "string",
+                        "description": "coordinate system of features without their own coord_sys (default wgs84)",
+                        "name": "coord_sys",
+                        "in": "query"
+                    },
+                    {
+                        "type": "boolean",
+                        "description": "check and report without writing",
+                        "name": "dry_run",
+                        "in": "query"
+                    },
+                    {
+                        "description": "a GeoJSON FeatureCollection",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "type": "object"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/RegionImportReport"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/regions/locate": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The deepest region in force whose boundary contains the point (a grid where grids are drawn), with its ancestors. A point on an edge shared by two regions goes to the smaller code. Answered from memory. GCJ-02 (AMap, Tencent) and BD-09 (Baidu) input is converted to WGS-84 first; 404 when no region contains the point.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "regions"
+                ],
+                "summary": "Locate a point",
+                "operationId": "locateRegion",
+                "parameters": [
+                    {
+                        "type": "number",
+                        "description": "latitude, −90 to 90",
+                        "name": "lat",
+                        "in": "query",
+                        "required": true
+                    },
+                    {
+                        "type": "number",
+                        "description": "longitude, −180 to 180",
+                        "name": "lng",
+                        "in": "query",
+                        "required": true
+                    },
+                    {
+                        "enum": [
+                            "wgs84",
+                            "gcj02",
+                            "bd09"
+                        ],
+                        "type": "string",
+                        "description": "the point's coordinate system (default wgs84)",
+                        "name": "coord_sys",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/RegionLocation"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/regions/tree": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The region root and depth levels below it, nested (all cities when root is absent). Boundaries are left out. At most 20,000 regions: ask for less depth or a smaller root.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "regions"
+                ],
+                "summary": "The region tree",
+                "operationId": "regionTree",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "root region code",
+                        "name": "root",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "levels below the root, 0–4 (default 2)",
+                        "name": "depth",
+                        "in": "query"
+                    },
+                    {
+                        "type": "boolean",
+                        "description": "include retired regions",
+                        "name": "include_retired",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/RegionTree"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/regions/{code}": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The region with its boundary and its ancestors (root first); retired regions too. With format=geojson or Accept: application/geo+json, a GeoJSON Feature whose properties carry the Region fields and the ancestors.",
+                "produces": [
+                    "application/json",
+                    "application/geo+json"
+                ],
+                "tags": [
+                    "regions"
+                ],
+                "summary": "Get one region",
+                "operationId": "getRegion",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "region code",
+                        "name": "code",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "enum": [
+                            "json",
+                            "geojson"
+                        ],
+                        "type": "string",
+                        "description": "json (default) or geojson",
+                        "name": "format",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/RegionDetail"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            },
+            "patch": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Admin only. Rename it, replace or remove (null) its boundary, or retire it at valid_to (its whole subtree with it: regions are never deleted, so old cases keep their place); valid_to null brings it back when its parent is in force.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "regions"
+                ],
+                "summary": "Change a region",
+                "operationId": "updateRegion",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "region code",
+                        "name": "code",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "the changes",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/UpdateRegionRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/Region"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/regions/{code}/members": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The grid's team (多元共治), active members first. 422 when the region is not a grid.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "grids"
+                ],
+                "summary": "A grid's team",
+                "operationId": "listGridMembers",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "grid code",
+                        "name": "code",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/GridMemberList"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            },
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "An admin, or a dispatcher whose data scope holds the grid (404 outside it). A member who is a user names user_id; others have no account.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "grids"
+                ],
+                "summary": "Add someone to a grid's team",
+                "operationId": "addGridMember",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "grid code",
+                        "name": "code",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "the member",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/CreateGridMemberRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/GridMember"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/regions/{code}/members/{id}": {
+            "delete": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "An admin, or a dispatcher whose data scope holds the grid (404 outside it).",
+                "tags": [
+                    "grids"
+                ],
+                "summary": "Take someone off a grid's team",
+                "operationId": "removeGridMember",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "grid code",
+                        "name": "code",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "integer",
+                        "description": "member id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/regions/{code}/problems": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The second list of 一网两单: the open cases of a grid (or of any region's subtree) that the caller may read, most urgent first (red, yellow, green; then the nearest stage deadline), with their stage, deadline and light. A region outside the caller's scope is 404. The cursor keeps the lights of the first page, so no case moves between pages.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "cases"
+                ],
+                "summary": "A region's problem list (问题清单)",
+                "operationId": "regionProblems",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "region code",
+                        "name": "code",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "integer",
+                        "description": "page size (default 50, at most 200)",
+                        "name": "limit",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "the next_cursor of the previous page",
+                        "name": "cursor",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/RegionProblems"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/v1/regions/{code}/responsibilities": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Who answers for which category of case in this grid (责任清单), by category code. 422 when the region is not a grid.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "grids"
+                ],
+                "summary": "A grid's responsibility list",
+                "operationId": "listGridResponsibilities",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "grid code",
+                        "name": "code",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/GridResponsibilityList"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            },
+            "put": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The list becomes exactly items: each names a category once and exactly one of an existing department and user. An admin, or a dispatcher whose data scope holds the grid (404 outside it).",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "grids"
+                ],
+                "summary": "Replace a grid's responsibility list",
+                "operationId": "replaceGridResponsibilities",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "grid code",
+                        "name": "code",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "the whole list",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/ReplaceGridResponsibilitiesRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/GridResponsibilityList"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        }
+                    }
+                }
+            }
+        },
         "/livez": {
             "get": {
                 "produces": [
@@ -63,12 +5713,1856 @@ const docTemplatemobile = `{
         }
     },
     "definitions": {
+        "APIKey": {
+            "type": "object",
+            "properties": {
+                "created_at": {
+                    "type": "string",
+                    "example": "2025-03-01T08:30:00Z"
+                },
+                "created_by": {
+                    "type": "integer",
+                    "example": 1
+                },
+                "expires_at": {
+                    "type": "string",
+                    "example": "2026-03-01T00:00:00Z"
+                },
+                "id": {
+                    "type": "integer",
+                    "example": 2
+                },
+                "last_used_at": {
+                    "type": "string",
+                    "example": "2025-03-02T10:00:00Z"
+                },
+                "name": {
+                    "type": "string",
+                    "example": "12345 热线"
+                },
+                "prefix": {
+                    "description": "Prefix is the start of the key, to recognise it.",
+                    "type": "string",
+                    "example": "gk_Q3xv1a"
+                },
+                "region_code": {
+                    "description": "RegionCode limits the key to a region subtree; absent: all regions.",
+                    "type": "string",
+                    "example": "320613"
+                },
+                "revoked_at": {
+                    "type": "string",
+                    "example": "2025-06-01T00:00:00Z"
+                },
+                "scopes": {
+                    "description": "Scopes are the grants: cases:read, cases:write, regions:read, events:read, open311, or * for all.",
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "cases:read",
+                        "cases:write"
+                    ]
+                }
+            }
+        },
+        "Attachment": {
+            "type": "object",
+            "properties": {
+                "case_id": {
+                    "description": "CaseID is absent while the photo is staged (uploaded before its report or action).",
+                    "type": "integer",
+                    "example": 1024
+                },
+                "content_type": {
+                    "type": "string",
+                    "enum": [
+                        "image/jpeg",
+                        "image/png",
+                        "image/heic",
+                        "image/heif"
+                    ],
+                    "example": "image/jpeg"
+                },
+                "coord_sys": {
+                    "type": "string",
+                    "enum": [
+                        "wgs84",
+                        "gcj02",
+                        "bd09"
+                    ],
+                    "example": "gcj02"
+                },
+                "created_at": {
+                    "type": "string",
+                    "example": "2026-03-16T09:01:12Z"
+                },
+                "event_id": {
+                    "description": "EventID is the case event (report, feedback, check …) that brought the photo.",
+                    "type": "integer",
+                    "example": 5120
+                },
+                "exif_lat": {
+                    "type": "number",
+                    "example": 32.0151
+                },
+                "exif_lng": {
+                    "type": "number",
+                    "example": 120.8608
+                },
+                "exif_taken_at": {
+                    "description": "ExifTakenAt, ExifLat and ExifLng are what the photo's own EXIF said (WGS-84).",
+                    "type": "string",
+                    "example": "2026-03-16T08:57:41Z"
+                },
+                "height": {
+                    "type": "integer",
+                    "example": 3024
+                },
+                "id": {
+                    "type": "integer",
+                    "example": 41
+                },
+                "kind": {
+                    "type": "string",
+                    "enum": [
+                        "before",
+                        "after",
+                        "evidence"
+                    ],
+                    "example": "before"
+                },
+                "lat": {
+                    "type": "number",
+                    "example": 32.0153
+                },
+                "lng": {
+                    "type": "number",
+                    "example": 120.8611
+                },
+                "original_name": {
+                    "type": "string",
+                    "example": "IMG_2031.JPG"
+                },
+                "sha256": {
+                    "description": "SHA256 is the hex digest of the served bytes (also their ETag).",
+                    "type": "string",
+                    "example": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+                },
+                "size": {
+                    "type": "integer",
+                    "example": 483211
+                },
+                "taken_at": {
+                    "description": "TakenAt, Lat and Lng are what the phone sent; the point is WGS-84 (converted from\nCoordSys, the system it was sent in).",
+                    "type": "string",
+                    "example": "2026-03-16T08:58:00Z"
+                },
+                "thumbnail_url": {
+                    "description": "ThumbnailURL is absent when there is no thumbnail (HEIC).",
+                    "type": "string",
+                    "example": "https://gridcase.example.cn/api/v1/attachments/41/thumbnail"
+                },
+                "uploaded_by_user_id": {
+                    "type": "integer",
+                    "example": 7
+                },
+                "url": {
+                    "type": "string",
+                    "example": "https://gridcase.example.cn/api/v1/attachments/41/content"
+                },
+                "width": {
+                    "type": "integer",
+                    "example": 4032
+                }
+            }
+        },
+        "AttachmentList": {
+            "type": "object",
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/Attachment"
+                    }
+                }
+            }
+        },
+        "Case": {
+            "type": "object",
+            "properties": {
+                "address": {
+                    "type": "string",
+                    "example": "崇川区工农路 88 号"
+                },
+                "allowed_actions": {
+                    "description": "AllowedActions are the actions the caller may take now (each is POST /cases/{id}/{action}).",
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "feedback",
+                        "return",
+                        "comment"
+                    ]
+                },
+                "assignee_user_id": {
+                    "description": "the grid worker asked to verify or check",
+                    "type": "integer",
+                    "example": 12
+                },
+                "category_code": {
+                    "type": "string",
+                    "example": "E0101"
+                },
+                "category_name": {
+                    "type": "string",
+                    "example": "暴露垃圾"
+                },
+                "closed_at": {
+                    "type": "string"
+                },
+                "co_handler_department_ids": {
+                    "type": "array",
+                    "items": {
+                        "type": "integer"
+                    }
+                },
+                "created_at": {
+                    "type": "string",
+                    "example": "2026-03-16T01:22:00Z"
+                },
+                "deleted": {
+                    "description": "Deleted marks a cancelled or merged case (a tombstone for delta sync).",
+                    "type": "boolean",
+                    "example": false
+                },
+                "deleted_at": {
+                    "type": "string"
+                },
+                "description": {
+                    "type": "string",
+                    "example": "小区门口垃圾堆积"
+                },
+                "desk_region_code": {
+                    "description": "whose desk holds the case",
+                    "type": "string",
+                    "example": "320613001"
+                },
+                "dispatched_at": {
+                    "description": "the last (re)dispatch",
+                    "type": "string"
+                },
+                "duplicate_of": {
+                    "type": "integer"
+                },
+                "evaluated_at": {
+                    "type": "string"
+                },
+                "evaluation_comment": {
+                    "type": "string"
+                },
+                "extension_pending": {
+                    "type": "boolean",
+                    "example": false
+                },
+                "extensions": {
+                    "description": "Time (docs/time-rules.md): approved extensions (延期, at most 2) and whether a request\nwaits; the suspension (挂账, at most one) with its pause; the supervisions (督办) waiting\nfor the department's reply (listed on single reads; lists give the count and level).",
+                    "type": "integer",
+                    "example": 0
+                },
+                "external_ref": {
+                    "type": "string",
+                    "example": "12345-20260316-0001"
+                },
+                "filed_at": {
+                    "type": "string"
+                },
+                "grid_code": {
+                    "description": "GridCode is the grid the point falls in; absent when it is outside every grid (a desk\nplaces the case).",
+                    "type": "string",
+                    "example": "320613001001001"
+                },
+                "handle_deadline": {
+                    "description": "the handling limit's end, from the dispatch",
+                    "type": "string"
+                },
+                "id": {
+                    "type": "integer",
+                    "example": 1024
+                },
+                "lat": {
+                    "description": "WGS-84",
+                    "type": "number",
+                    "example": 32.0106
+                },
+                "lead_department_id": {
+                    "type": "integer",
+                    "example": 3
+                },
+                "light": {
+                    "type": "string",
+                    "enum": [
+                        "green",
+                        "yellow",
+                        "red"
+                    ],
+                    "example": "green"
+                },
+                "lng": {
+                    "type": "number",
+                    "example": 120.8637
+                },
+                "number": {
+                    "type": "string",
+                    "example": "GC20260316-000042"
+                },
+                "occurred_at": {
+                    "type": "string",
+                    "example": "2026-03-16T01:20:00Z"
+                },
+                "open_supervision_count": {
+                    "type": "integer",
+                    "example": 0
+                },
+                "open_supervisions": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/CaseSupervision"
+                    }
+                },
+                "orig_coord_sys": {
+                    "type": "string",
+                    "enum": [
+                        "wgs84",
+                        "gcj02",
+                        "bd09"
+                    ],
+                    "example": "gcj02"
+                },
+                "orig_lat": {
+                    "description": "as sent, in orig_coord_sys",
+                    "type": "number"
+                },
+                "orig_lng": {
+                    "type": "number"
+                },
+                "region_path": {
+                    "type": "string",
+                    "example": "/320600/320613/320613001/320613001001/320613001001001/"
+                },
+                "reopen_count": {
+                    "type": "integer",
+                    "example": 0
+                },
+                "reporter_api_key_id": {
+                    "type": "integer"
+                },
+                "reporter_user_id": {
+                    "type": "integer",
+                    "example": 12
+                },
+                "resumed_at": {
+                    "type": "string"
+                },
+                "return_count": {
+                    "type": "integer",
+                    "example": 0
+                },
+                "rework_count": {
+                    "type": "integer",
+                    "example": 0
+                },
+                "satisfaction": {
+                    "type": "integer",
+                    "example": 5
+                },
+                "self_handled": {
+                    "type": "boolean",
+                    "example": false
+                },
+                "source": {
+                    "type": "string",
+                    "enum": [
+                        "grid_worker",
+                        "resident",
+                        "hotline",
+                        "video",
+                        "integrator",
+                        "leader"
+                    ],
+                    "example": "grid_worker"
+                },
+                "stage": {
+                    "description": "Stage is the step whose clock runs; Light its traffic light (green \u003c 80 % of the limit\nused, yellow 80–100 %, red overdue).",
+                    "type": "string",
+                    "enum": [
+                        "accept",
+                        "verify",
+                        "dispatch",
+                        "sign",
+                        "handle",
+                        "check",
+                        "close",
+                        "none"
+                    ],
+                    "example": "handle"
+                },
+                "stage_deadline": {
+                    "type": "string"
+                },
+                "stage_limit": {
+                    "$ref": "#/definitions/TimeLimit"
+                },
+                "stage_started_at": {
+                    "type": "string"
+                },
+                "stage_warn_at": {
+                    "description": "StageWarnAt is when the light turns yellow (80 % of the stage's limit used).",
+                    "type": "string"
+                },
+                "state": {
+                    "type": "string",
+                    "enum": [
+                        "reported",
+                        "verifying",
+                        "filed",
+                        "dispatched",
+                        "handling",
+                        "suspended",
+                        "handled",
+                        "checked",
+                        "closed",
+                        "rejected",
+                        "cancelled"
+                    ],
+                    "example": "handling"
+                },
+                "supervision_level": {
+                    "description": "the highest open level",
+                    "type": "string",
+                    "enum": [
+                        "normal",
+                        "yellow",
+                        "red"
+                    ]
+                },
+                "suspended_at": {
+                    "type": "string"
+                },
+                "suspended_until": {
+                    "description": "the planned end",
+                    "type": "string"
+                },
+                "suspension_pending": {
+                    "type": "boolean",
+                    "example": false
+                },
+                "updated_at": {
+                    "type": "string",
+                    "example": "2026-03-16T02:00:00Z"
+                },
+                "urgency": {
+                    "type": "string",
+                    "enum": [
+                        "normal",
+                        "urgent"
+                    ],
+                    "example": "normal"
+                },
+                "verified": {
+                    "type": "boolean"
+                },
+                "version": {
+                    "description": "send it back as If-Match to act on what you saw",
+                    "type": "integer",
+                    "example": 5
+                }
+            }
+        },
+        "CaseAcceptRequest": {
+            "type": "object",
+            "properties": {
+                "category_code": {
+                    "description": "required when the case has none",
+                    "type": "string",
+                    "example": "E0101"
+                },
+                "grid_code": {
+                    "description": "GridCode places a case whose point is outside every grid (a grid in your scope).",
+                    "type": "string",
+                    "example": "320613001001001"
+                },
+                "note": {
+                    "type": "string",
+                    "example": "符合立案条件"
+                },
+                "urgency": {
+                    "type": "string",
+                    "enum": [
+                        "normal",
+                        "urgent"
+                    ]
+                },
+                "version": {
+                    "description": "like If-Match",
+                    "type": "integer",
+                    "example": 1
+                }
+            }
+        },
+        "CaseApproveRequest": {
+            "type": "object",
+            "properties": {
+                "note": {
+                    "type": "string",
+                    "example": "同意延期一次"
+                },
+                "version": {
+                    "type": "integer"
+                }
+            }
+        },
+        "CaseApproveSuspensionRequest": {
+            "type": "object",
+            "properties": {
+                "note": {
+                    "type": "string"
+                },
+                "until": {
+                    "description": "an earlier end than asked",
+                    "type": "string"
+                },
+                "version": {
+                    "type": "integer"
+                }
+            }
+        },
+        "CaseCancelRequest": {
+            "type": "object",
+            "properties": {
+                "note": {
+                    "type": "string"
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "重复上报"
+                },
+                "version": {
+                    "type": "integer"
+                }
+            }
+        },
+        "CaseCheckRequest": {
+            "type": "object",
+            "properties": {
+                "attachment_ids": {
+                    "type": "array",
+                    "items": {
+                        "type": "integer"
+                    }
+                },
+                "note": {
+                    "type": "string"
+                },
+                "reason": {
+                    "description": "required on fail",
+                    "type": "string",
+                    "example": "仍有垃圾残留"
+                },
+                "result": {
+                    "type": "string",
+                    "enum": [
+                        "pass",
+                        "fail"
+                    ],
+                    "example": "pass"
+                },
+                "version": {
+                    "type": "integer"
+                }
+            }
+        },
+        "CaseCloseRequest": {
+            "type": "object",
+            "properties": {
+                "note": {
+                    "type": "string",
+                    "example": "核查通过，予以结案"
+                },
+                "version": {
+                    "type": "integer"
+                }
+            }
+        },
+        "CaseCommentRequest": {
+            "type": "object",
+            "properties": {
+                "attachment_ids": {
+                    "type": "array",
+                    "items": {
+                        "type": "integer"
+                    }
+                },
+                "note": {
+                    "type": "string",
+                    "example": "已电话联系物业"
+                },
+                "version": {
+                    "type": "integer"
+                },
+                "visibility": {
+                    "description": "Visibility: internal (staff only, the default) or public (also the reporter's channel).\nAn API key's comments are public.",
+                    "type": "string",
+                    "enum": [
+                        "internal",
+                        "public"
+                    ],
+                    "example": "internal"
+                }
+            }
+        },
+        "CaseDenyRequest": {
+            "type": "object",
+            "properties": {
+                "note": {
+                    "type": "string"
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "理由不充分，请按期办结"
+                },
+                "version": {
+                    "type": "integer"
+                }
+            }
+        },
+        "CaseDispatchRequest": {
+            "type": "object",
+            "properties": {
+                "co_handler_department_ids": {
+                    "type": "array",
+                    "items": {
+                        "type": "integer"
+                    }
+                },
+                "department_id": {
+                    "description": "the lead department (主办)",
+                    "type": "integer",
+                    "example": 3
+                },
+                "note": {
+                    "type": "string",
+                    "example": "请按时限处置"
+                },
+                "version": {
+                    "type": "integer"
+                }
+            }
+        },
+        "CaseEscalateRequest": {
+            "type": "object",
+            "properties": {
+                "note": {
+                    "type": "string",
+                    "example": "涉及多个部门，需区级协调"
+                },
+                "version": {
+                    "type": "integer"
+                }
+            }
+        },
+        "CaseEvaluateRequest": {
+            "type": "object",
+            "properties": {
+                "comment": {
+                    "type": "string",
+                    "example": "处理及时"
+                },
+                "satisfaction": {
+                    "description": "1 very dissatisfied … 5 very satisfied",
+                    "type": "integer",
+                    "maximum": 5,
+                    "minimum": 1,
+                    "example": 5
+                },
+                "version": {
+                    "type": "integer"
+                }
+            }
+        },
+        "CaseEvent": {
+            "type": "object",
+            "properties": {
+                "action": {
+                    "type": "string",
+                    "example": "dispatch"
+                },
+                "actor_api_key_id": {
+                    "type": "integer"
+                },
+                "actor_role": {
+                    "type": "string",
+                    "example": "dispatcher"
+                },
+                "actor_user_id": {
+                    "type": "integer",
+                    "example": 4
+                },
+                "attachment_ids": {
+                    "description": "photos that came with this action",
+                    "type": "array",
+                    "items": {
+                        "type": "integer"
+                    }
+                },
+                "created_at": {
+                    "type": "string",
+                    "example": "2026-03-16T02:00:00Z"
+                },
+                "data": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "from_state": {
+                    "description": "absent for the report",
+                    "type": "string",
+                    "example": "filed"
+                },
+                "id": {
+                    "type": "integer",
+                    "example": 5001
+                },
+                "note": {
+                    "type": "string",
+                    "example": "请尽快处置"
+                },
+                "overdue": {
+                    "description": "that stage ran past its deadline",
+                    "type": "boolean",
+                    "example": false
+                },
+                "reason": {
+                    "type": "string"
+                },
+                "seq": {
+                    "type": "integer",
+                    "example": 3
+                },
+                "stage": {
+                    "description": "the stage this action left",
+                    "type": "string",
+                    "example": "dispatch"
+                },
+                "target_department_id": {
+                    "type": "integer",
+                    "example": 3
+                },
+                "target_region_code": {
+                    "type": "string"
+                },
+                "target_user_id": {
+                    "type": "integer"
+                },
+                "time_used_seconds": {
+                    "description": "time spent in the stage left",
+                    "type": "integer",
+                    "example": 540
+                },
+                "to_state": {
+                    "type": "string",
+                    "example": "dispatched"
+                },
+                "visibility": {
+                    "type": "string",
+                    "enum": [
+                        "internal",
+                        "public"
+                    ],
+                    "example": "internal"
+                }
+            }
+        },
+        "CaseEventList": {
+            "type": "object",
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/CaseEvent"
+                    }
+                }
+            }
+        },
+        "CaseFeature": {
+            "type": "object",
+            "properties": {
+                "geometry": {
+                    "$ref": "#/definitions/CasePoint"
+                },
+                "id": {
+                    "type": "integer",
+                    "example": 1024
+                },
+                "properties": {
+                    "$ref": "#/definitions/CaseFeatureFields"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "Feature"
+                }
+            }
+        },
+        "CaseFeatureCollection": {
+            "type": "object",
+            "properties": {
+                "features": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/CaseFeature"
+                    }
+                },
+                "limit": {
+                    "type": "integer",
+                    "example": 5000
+                },
+                "truncated": {
+                    "description": "Truncated: more cases matched than limit; the most recently changed are here. Zoom in\n(bbox) or filter.",
+                    "type": "boolean",
+                    "example": false
+                },
+                "type": {
+                    "type": "string",
+                    "example": "FeatureCollection"
+                }
+            }
+        },
+        "CaseFeatureFields": {
+            "type": "object",
+            "properties": {
+                "category_code": {
+                    "type": "string",
+                    "example": "E0101"
+                },
+                "category_name": {
+                    "type": "string",
+                    "example": "暴露垃圾"
+                },
+                "id": {
+                    "type": "integer",
+                    "example": 1024
+                },
+                "light": {
+                    "type": "string",
+                    "enum": [
+                        "green",
+                        "yellow",
+                        "red"
+                    ],
+                    "example": "yellow"
+                },
+                "number": {
+                    "type": "string",
+                    "example": "GC20260316-000042"
+                },
+                "stage": {
+                    "type": "string",
+                    "example": "handle"
+                },
+                "stage_deadline": {
+                    "type": "string"
+                },
+                "state": {
+                    "type": "string",
+                    "example": "handling"
+                },
+                "urgency": {
+                    "type": "string",
+                    "example": "normal"
+                }
+            }
+        },
+        "CaseFeedbackRequest": {
+            "type": "object",
+            "properties": {
+                "attachment_ids": {
+                    "description": "staged photos; at least one after photo here or uploaded since the dispatch",
+                    "type": "array",
+                    "items": {
+                        "type": "integer"
+                    }
+                },
+                "note": {
+                    "type": "string",
+                    "example": "已清运完毕"
+                },
+                "version": {
+                    "type": "integer"
+                }
+            }
+        },
+        "CaseHandDownRequest": {
+            "type": "object",
+            "properties": {
+                "note": {
+                    "type": "string",
+                    "example": "请街道处理"
+                },
+                "target_region_code": {
+                    "description": "below the current desk, containing the case",
+                    "type": "string",
+                    "example": "320613001"
+                },
+                "version": {
+                    "type": "integer"
+                }
+            }
+        },
+        "CaseList": {
+            "type": "object",
+            "properties": {
+                "has_more": {
+                    "type": "boolean",
+                    "example": true
+                },
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/Case"
+                    }
+                },
+                "next_cursor": {
+                    "description": "NextCursor continues the list (absent at its end). A delta sync always has one: keep it\nand send it as cursor next time to get what changed since.",
+                    "type": "string",
+                    "example": "eyJvIjoiLXVwZGF0ZWRfYXQiLCJpIjo0Mn0"
+                },
+                "sync": {
+                    "description": "a delta sync page",
+                    "type": "boolean",
+                    "example": false
+                }
+            }
+        },
+        "CaseMergeRequest": {
+            "type": "object",
+            "properties": {
+                "duplicate_of": {
+                    "description": "the open case this one duplicates",
+                    "type": "integer",
+                    "example": 1000
+                },
+                "note": {
+                    "type": "string"
+                },
+                "version": {
+                    "type": "integer"
+                }
+            }
+        },
+        "CasePoint": {
+            "type": "object",
+            "properties": {
+                "coordinates": {
+                    "type": "array",
+                    "items": {
+                        "type": "number"
+                    },
+                    "example": [
+                        120.8637,
+                        32.0106
+                    ]
+                },
+                "type": {
+                    "type": "string",
+                    "example": "Point"
+                }
+            }
+        },
+        "CaseRejectRequest": {
+            "type": "object",
+            "properties": {
+                "note": {
+                    "type": "string"
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "不属于受理范围"
+                },
+                "version": {
+                    "type": "integer"
+                }
+            }
+        },
+        "CaseReopenRequest": {
+            "type": "object",
+            "properties": {
+                "note": {
+                    "type": "string"
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "群众反映问题复发"
+                },
+                "version": {
+                    "type": "integer"
+                }
+            }
+        },
+        "CaseReport": {
+            "type": "object",
+            "properties": {
+                "case": {
+                    "$ref": "#/definitions/Case"
+                },
+                "grid_unknown": {
+                    "description": "GridUnknown: the point is outside every grid (or no point was sent); the case is kept\nand a desk places it.",
+                    "type": "boolean",
+                    "example": false
+                },
+                "notice": {
+                    "type": "string",
+                    "example": "the point is outside every grid; a desk will place the case"
+                },
+                "similar": {
+                    "description": "open cases of the same category within 50 m",
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/SimilarCase"
+                    }
+                }
+            }
+        },
+        "CaseRequest": {
+            "type": "object",
+            "properties": {
+                "decided_at": {
+                    "type": "string"
+                },
+                "decided_by": {
+                    "type": "integer"
+                },
+                "decision_note": {
+                    "type": "string"
+                },
+                "id": {
+                    "type": "integer",
+                    "example": 4
+                },
+                "kind": {
+                    "type": "string",
+                    "enum": [
+                        "extension",
+                        "suspension"
+                    ],
+                    "example": "extension"
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "需协调产权单位，无法按期完成"
+                },
+                "requested_at": {
+                    "type": "string"
+                },
+                "requested_by": {
+                    "type": "integer"
+                },
+                "status": {
+                    "description": "lapsed: the case left handling first",
+                    "type": "string",
+                    "enum": [
+                        "pending",
+                        "approved",
+                        "denied",
+                        "lapsed"
+                    ],
+                    "example": "pending"
+                },
+                "until": {
+                    "description": "suspension: the end asked for",
+                    "type": "string"
+                }
+            }
+        },
+        "CaseRequestCheckRequest": {
+            "type": "object",
+            "properties": {
+                "assignee_user_id": {
+                    "description": "a grid worker of the case's grid",
+                    "type": "integer",
+                    "example": 12
+                },
+                "note": {
+                    "type": "string",
+                    "example": "请现场核查"
+                },
+                "version": {
+                    "type": "integer"
+                }
+            }
+        },
+        "CaseRequestExtensionRequest": {
+            "type": "object",
+            "properties": {
+                "note": {
+                    "type": "string"
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "需协调产权单位，无法按期完成"
+                },
+                "version": {
+                    "type": "integer"
+                }
+            }
+        },
+        "CaseRequestList": {
+            "type": "object",
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/CaseRequest"
+                    }
+                }
+            }
+        },
+        "CaseRequestSuspensionRequest": {
+            "type": "object",
+            "properties": {
+                "note": {
+                    "type": "string"
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "需待汛期结束后施工"
+                },
+                "until": {
+                    "description": "Until is when the suspension should end and the case resume by itself: after now, at\nmost 365 days ahead.",
+                    "type": "string",
+                    "example": "2026-10-08T00:30:00Z"
+                },
+                "version": {
+                    "type": "integer"
+                }
+            }
+        },
+        "CaseRequestVerificationRequest": {
+            "type": "object",
+            "properties": {
+                "assignee_user_id": {
+                    "description": "a grid worker of the case's grid",
+                    "type": "integer",
+                    "example": 12
+                },
+                "note": {
+                    "type": "string",
+                    "example": "请现场核实"
+                },
+                "version": {
+                    "type": "integer"
+                }
+            }
+        },
+        "CaseResumeRequest": {
+            "type": "object",
+            "properties": {
+                "note": {
+                    "type": "string",
+                    "example": "条件已具备，恢复处置"
+                },
+                "version": {
+                    "type": "integer"
+                }
+            }
+        },
+        "CaseReturnRequest": {
+            "type": "object",
+            "properties": {
+                "note": {
+                    "type": "string"
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "不属于本部门职责"
+                },
+                "version": {
+                    "type": "integer"
+                }
+            }
+        },
+        "CaseSignRequest": {
+            "type": "object",
+            "properties": {
+                "note": {
+                    "type": "string"
+                },
+                "version": {
+                    "type": "integer"
+                }
+            }
+        },
+        "CaseSupervision": {
+            "type": "object",
+            "properties": {
+                "created_at": {
+                    "type": "string"
+                },
+                "created_by": {
+                    "type": "integer",
+                    "example": 8
+                },
+                "department_id": {
+                    "description": "who must reply",
+                    "type": "integer",
+                    "example": 3
+                },
+                "id": {
+                    "type": "integer",
+                    "example": 7
+                },
+                "level": {
+                    "type": "string",
+                    "enum": [
+                        "normal",
+                        "yellow",
+                        "red"
+                    ],
+                    "example": "yellow"
+                },
+                "note": {
+                    "type": "string",
+                    "example": "请于今日内签收并反馈"
+                },
+                "replied_at": {
+                    "type": "string"
+                },
+                "replied_by": {
+                    "type": "integer"
+                },
+                "reply": {
+                    "type": "string",
+                    "example": "已安排人员今日处置"
+                },
+                "rule": {
+                    "type": "string",
+                    "example": "sign after 1 work_days → yellow"
+                },
+                "source": {
+                    "description": "a supervisor's, or a rule's",
+                    "type": "string",
+                    "enum": [
+                        "manual",
+                        "auto"
+                    ],
+                    "example": "auto"
+                }
+            }
+        },
+        "CaseVerifyRequest": {
+            "type": "object",
+            "properties": {
+                "attachment_ids": {
+                    "description": "staged photos taken on site",
+                    "type": "array",
+                    "items": {
+                        "type": "integer"
+                    }
+                },
+                "note": {
+                    "type": "string",
+                    "example": "现场确有垃圾堆放"
+                },
+                "result": {
+                    "type": "string",
+                    "enum": [
+                        "confirmed",
+                        "not_found"
+                    ],
+                    "example": "confirmed"
+                },
+                "version": {
+                    "type": "integer"
+                }
+            }
+        },
+        "Category": {
+            "type": "object",
+            "properties": {
+                "active": {
+                    "type": "boolean",
+                    "example": true
+                },
+                "check_required": {
+                    "description": "on-site check (核查) before closing",
+                    "type": "boolean",
+                    "example": true
+                },
+                "closing_condition": {
+                    "type": "string",
+                    "example": "垃圾清理干净，无残留"
+                },
+                "code": {
+                    "description": "Code is C (component 部件) or E (event 事件), the 大类's two digits and the 小类's two.",
+                    "type": "string",
+                    "example": "E0101"
+                },
+                "created_at": {
+                    "type": "string",
+                    "example": "2026-03-01T08:30:00Z"
+                },
+                "default_department": {
+                    "description": "department code (责任主体)",
+                    "type": "string",
+                    "example": "cgj"
+                },
+                "filing_condition": {
+                    "type": "string",
+                    "example": "道路、广场、绿地等公共区域出现暴露垃圾"
+                },
+                "keywords": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "major_code": {
+                    "type": "string",
+                    "example": "01"
+                },
+                "major_name": {
+                    "type": "string",
+                    "example": "市容环境"
+                },
+                "name": {
+                    "type": "string",
+                    "example": "暴露垃圾"
+                },
+                "normal_limit": {
+                    "$ref": "#/definitions/TimeLimit"
+                },
+                "self_handle_allowed": {
+                    "description": "a grid worker may fix and close it at once",
+                    "type": "boolean",
+                    "example": true
+                },
+                "type": {
+                    "type": "string",
+                    "enum": [
+                        "component",
+                        "event"
+                    ],
+                    "example": "event"
+                },
+                "updated_at": {
+                    "type": "string",
+                    "example": "2026-03-01T08:30:00Z"
+                },
+                "urgent_limit": {
+                    "$ref": "#/definitions/TimeLimit"
+                }
+            }
+        },
+        "CategoryList": {
+            "type": "object",
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/Category"
+                    }
+                },
+                "majors": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/CategoryMajor"
+                    }
+                }
+            }
+        },
+        "CategoryMajor": {
+            "type": "object",
+            "properties": {
+                "categories": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/Category"
+                    }
+                },
+                "code": {
+                    "type": "string",
+                    "example": "01"
+                },
+                "name": {
+                    "type": "string",
+                    "example": "市容环境"
+                },
+                "type": {
+                    "type": "string",
+                    "enum": [
+                        "component",
+                        "event"
+                    ],
+                    "example": "event"
+                }
+            }
+        },
+        "ChangePasswordRequest": {
+            "type": "object",
+            "required": [
+                "current_password",
+                "new_password"
+            ],
+            "properties": {
+                "current_password": {
+                    "type": "string",
+                    "example": "the old one"
+                },
+                "new_password": {
+                    "description": "NewPassword has at least 10 characters and is not the username.",
+                    "type": "string",
+                    "example": "a much better one"
+                }
+            }
+        },
+        "CreateCategoryRequest": {
+            "type": "object",
+            "properties": {
+                "active": {
+                    "description": "default true",
+                    "type": "boolean",
+                    "example": true
+                },
+                "check_required": {
+                    "description": "default true",
+                    "type": "boolean",
+                    "example": true
+                },
+                "closing_condition": {
+                    "type": "string",
+                    "example": "绿地清理干净"
+                },
+                "code": {
+                    "type": "string",
+                    "example": "E0107"
+                },
+                "default_department": {
+                    "type": "string",
+                    "example": "cgj"
+                },
+                "filing_condition": {
+                    "type": "string",
+                    "example": "绿地内有明显垃圾、杂物"
+                },
+                "keywords": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "major_code": {
+                    "type": "string",
+                    "example": "01"
+                },
+                "major_name": {
+                    "type": "string",
+                    "example": "市容环境"
+                },
+                "name": {
+                    "type": "string",
+                    "example": "绿地脏乱"
+                },
+                "normal_limit": {
+                    "$ref": "#/definitions/TimeLimit"
+                },
+                "self_handle_allowed": {
+                    "type": "boolean",
+                    "example": false
+                },
+                "type": {
+                    "type": "string",
+                    "enum": [
+                        "component",
+                        "event"
+                    ],
+                    "example": "event"
+                },
+                "urgent_limit": {
+                    "$ref": "#/definitions/TimeLimit"
+                }
+            }
+        },
+        "CreateGridMemberRequest": {
+            "type": "object",
+            "properties": {
+                "active": {
+                    "description": "default true",
+                    "type": "boolean",
+                    "example": true
+                },
+                "member_type": {
+                    "type": "string",
+                    "enum": [
+                        "full_time_worker",
+                        "part_time_worker",
+                        "grid_leader",
+                        "volunteer",
+                        "property_manager",
+                        "party_member",
+                        "police_officer",
+                        "other"
+                    ],
+                    "example": "volunteer"
+                },
+                "name": {
+                    "type": "string",
+                    "example": "李阿姨"
+                },
+                "phone": {
+                    "type": "string",
+                    "example": "13800001111"
+                },
+                "role_note": {
+                    "type": "string",
+                    "example": "楼栋长"
+                },
+                "user_id": {
+                    "description": "for staff with an account",
+                    "type": "integer",
+                    "example": 7
+                }
+            }
+        },
+        "CreateRegionRequest": {
+            "type": "object",
+            "properties": {
+                "boundary": {
+                    "description": "Boundary is a GeoJSON Polygon or MultiPolygon in coord_sys.",
+                    "type": "object"
+                },
+                "code": {
+                    "description": "Code is GB/T 2260 style: 6 digits (city, district), 9 (street), 12 (community), 15 (grid),\neach starting with its parent's (a district shares its city's first four).",
+                    "type": "string",
+                    "example": "320613001"
+                },
+                "coord_sys": {
+                    "type": "string",
+                    "enum": [
+                        "wgs84",
+                        "gcj02",
+                        "bd09"
+                    ],
+                    "example": "wgs84"
+                },
+                "level": {
+                    "type": "string",
+                    "enum": [
+                        "city",
+                        "district",
+                        "street",
+                        "community",
+                        "grid"
+                    ],
+                    "example": "street"
+                },
+                "name": {
+                    "type": "string",
+                    "example": "和平桥街道"
+                },
+                "parent_code": {
+                    "type": "string",
+                    "example": "320613"
+                },
+                "valid_from": {
+                    "description": "ValidFrom defaults to now.",
+                    "type": "string",
+                    "example": "2020-06-01T00:00:00Z"
+                }
+            }
+        },
+        "DepartmentRef": {
+            "type": "object",
+            "properties": {
+                "code": {
+                    "type": "string",
+                    "example": "CG-320613"
+                },
+                "id": {
+                    "type": "integer",
+                    "example": 3
+                },
+                "name": {
+                    "type": "string",
+                    "example": "崇川区城市管理局"
+                }
+            }
+        },
+        "DispatchCandidate": {
+            "type": "object",
+            "properties": {
+                "basis": {
+                    "description": "Basis: grid_responsibility (the grid's 责任清单) or category_default (the class's 责任主体).",
+                    "type": "string",
+                    "enum": [
+                        "grid_responsibility",
+                        "category_default"
+                    ],
+                    "example": "grid_responsibility"
+                },
+                "department_code": {
+                    "type": "string",
+                    "example": "cgj"
+                },
+                "department_id": {
+                    "type": "integer",
+                    "example": 3
+                },
+                "department_name": {
+                    "type": "string",
+                    "example": "城市管理局"
+                }
+            }
+        },
+        "DispatchProposal": {
+            "type": "object",
+            "properties": {
+                "candidates": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/DispatchCandidate"
+                    }
+                },
+                "proposed_department_id": {
+                    "description": "ProposedDepartmentID is the first candidate; absent when nothing names a department.",
+                    "type": "integer",
+                    "example": 3
+                },
+                "rule": {
+                    "description": "Rule: locality_first (先属地后属主, events) or owner_first (先属主后属地, components).",
+                    "type": "string",
+                    "enum": [
+                        "locality_first",
+                        "owner_first"
+                    ],
+                    "example": "locality_first"
+                }
+            }
+        },
+        "GeoJSONGeometry": {
+            "type": "object",
+            "properties": {
+                "coordinates": {
+                    "description": "Coordinates are rings of [lng, lat] positions (a Polygon) or polygons of them.",
+                    "type": "array",
+                    "items": {}
+                },
+                "type": {
+                    "type": "string",
+                    "enum": [
+                        "Polygon",
+                        "MultiPolygon"
+                    ],
+                    "example": "Polygon"
+                }
+            }
+        },
+        "GeoPoint": {
+            "type": "object",
+            "properties": {
+                "lat": {
+                    "type": "number",
+                    "example": 32.0116
+                },
+                "lng": {
+                    "type": "number",
+                    "example": 120.8642
+                }
+            }
+        },
+        "GridMember": {
+            "type": "object",
+            "properties": {
+                "active": {
+                    "type": "boolean",
+                    "example": true
+                },
+                "created_at": {
+                    "type": "string",
+                    "example": "2026-03-01T08:30:00Z"
+                },
+                "grid_code": {
+                    "type": "string",
+                    "example": "320613001001001"
+                },
+                "id": {
+                    "type": "integer",
+                    "example": 12
+                },
+                "member_type": {
+                    "description": "MemberType: full_time_worker 专职网格员, part_time_worker 兼职网格员, grid_leader 网格长,\nvolunteer 志愿者, property_manager 物业, party_member 在职党员, police_officer 社区民警, other.",
+                    "type": "string",
+                    "enum": [
+                        "full_time_worker",
+                        "part_time_worker",
+                        "grid_leader",
+                        "volunteer",
+                        "property_manager",
+                        "party_member",
+                        "police_officer",
+                        "other"
+                    ],
+                    "example": "volunteer"
+                },
+                "name": {
+                    "type": "string",
+                    "example": "李阿姨"
+                },
+                "phone": {
+                    "type": "string",
+                    "example": "13800001111"
+                },
+                "role_note": {
+                    "type": "string",
+                    "example": "楼栋长"
+                },
+                "user_id": {
+                    "type": "integer",
+                    "example": 7
+                }
+            }
+        },
+        "GridMemberList": {
+            "type": "object",
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/GridMember"
+                    }
+                }
+            }
+        },
+        "GridResponsibility": {
+            "type": "object",
+            "properties": {
+                "category_code": {
+                    "description": "CategoryCode is a small class (E0101) or a whole class (E01) covering its small ones.",
+                    "type": "string",
+                    "example": "E0101"
+                },
+                "created_at": {
+                    "type": "string",
+                    "example": "2026-03-01T08:30:00Z"
+                },
+                "department_id": {
+                    "type": "integer",
+                    "example": 3
+                },
+                "note": {
+                    "type": "string",
+                    "example": "沿街商铺垃圾由街道城管中队负责"
+                },
+                "updated_at": {
+                    "type": "string",
+                    "example": "2026-03-01T08:30:00Z"
+                },
+                "user_id": {
+                    "type": "integer"
+                }
+            }
+        },
+        "GridResponsibilityItem": {
+            "type": "object",
+            "properties": {
+                "category_code": {
+                    "type": "string",
+                    "example": "E0101"
+                },
+                "department_id": {
+                    "type": "integer",
+                    "example": 3
+                },
+                "note": {
+                    "type": "string",
+                    "example": "沿街商铺垃圾由街道城管中队负责"
+                },
+                "user_id": {
+                    "type": "integer"
+                }
+            }
+        },
+        "GridResponsibilityList": {
+            "type": "object",
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/GridResponsibility"
+                    }
+                }
+            }
+        },
         "Health": {
             "type": "object",
             "properties": {
                 "status": {
                     "type": "string",
                     "example": "ok"
+                }
+            }
+        },
+        "LoginRequest": {
+            "type": "object",
+            "required": [
+                "password",
+                "username"
+            ],
+            "properties": {
+                "password": {
+                    "type": "string",
+                    "example": "correct horse battery"
+                },
+                "username": {
+                    "type": "string",
+                    "example": "admin"
+                }
+            }
+        },
+        "Me": {
+            "type": "object",
+            "properties": {
+                "api_key": {
+                    "description": "APIKey is set for an API key.",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/APIKey"
+                        }
+                    ]
+                },
+                "kind": {
+                    "description": "Kind is \"user\" or \"api_key\".",
+                    "type": "string",
+                    "enum": [
+                        "user",
+                        "api_key"
+                    ],
+                    "example": "user"
+                },
+                "role": {
+                    "type": "string",
+                    "example": "dispatcher"
+                },
+                "scope": {
+                    "$ref": "#/definitions/ScopeView"
+                },
+                "user": {
+                    "description": "User is set for a user.",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/User"
+                        }
+                    ]
                 }
             }
         },
@@ -130,6 +7624,916 @@ const docTemplatemobile = `{
                 "rule": {
                     "type": "string",
                     "example": "range"
+                }
+            }
+        },
+        "RefreshRequest": {
+            "type": "object",
+            "required": [
+                "refresh_token"
+            ],
+            "properties": {
+                "refresh_token": {
+                    "type": "string",
+                    "example": "kq3V0mX1…"
+                }
+            }
+        },
+        "Region": {
+            "type": "object",
+            "properties": {
+                "bbox": {
+                    "description": "BBox is the boundary's extent in WGS-84: [min_lng, min_lat, max_lng, max_lat].",
+                    "type": "array",
+                    "items": {
+                        "type": "number"
+                    },
+                    "example": [
+                        120.8,
+                        32,
+                        120.9,
+                        32.1
+                    ]
+                },
+                "boundary": {
+                    "description": "Boundary is a GeoJSON Polygon or MultiPolygon in WGS-84.",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/GeoJSONGeometry"
+                        }
+                    ]
+                },
+                "center": {
+                    "$ref": "#/definitions/GeoPoint"
+                },
+                "code": {
+                    "type": "string",
+                    "example": "320613001"
+                },
+                "coord_sys": {
+                    "description": "CoordSys is the system the boundary was sent in (it is stored converted to WGS-84).",
+                    "type": "string",
+                    "enum": [
+                        "wgs84",
+                        "gcj02",
+                        "bd09"
+                    ],
+                    "example": "wgs84"
+                },
+                "created_at": {
+                    "type": "string",
+                    "example": "2026-03-01T08:30:00Z"
+                },
+                "has_boundary": {
+                    "type": "boolean",
+                    "example": true
+                },
+                "level": {
+                    "type": "string",
+                    "enum": [
+                        "city",
+                        "district",
+                        "street",
+                        "community",
+                        "grid"
+                    ],
+                    "example": "street"
+                },
+                "name": {
+                    "type": "string",
+                    "example": "和平桥街道"
+                },
+                "parent_code": {
+                    "type": "string",
+                    "example": "320613"
+                },
+                "path": {
+                    "description": "Path is \"/\" + the codes of the ancestors and the region + \"/\": a subtree is a prefix.",
+                    "type": "string",
+                    "example": "/320600/320613/320613001/"
+                },
+                "retired": {
+                    "description": "Retired is true once valid_to has passed: kept for old cases, left out of lists and locate.",
+                    "type": "boolean",
+                    "example": false
+                },
+                "updated_at": {
+                    "type": "string",
+                    "example": "2026-03-01T08:30:00Z"
+                },
+                "valid_from": {
+                    "type": "string",
+                    "example": "2020-06-01T00:00:00Z"
+                },
+                "valid_to": {
+                    "type": "string",
+                    "example": "2030-01-01T00:00:00Z"
+                }
+            }
+        },
+        "RegionDetail": {
+            "type": "object",
+            "properties": {
+                "ancestors": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/RegionRef"
+                    }
+                },
+                "bbox": {
+                    "description": "BBox is the boundary's extent in WGS-84: [min_lng, min_lat, max_lng, max_lat].",
+                    "type": "array",
+                    "items": {
+                        "type": "number"
+                    },
+                    "example": [
+                        120.8,
+                        32,
+                        120.9,
+                        32.1
+                    ]
+                },
+                "boundary": {
+                    "description": "Boundary is a GeoJSON Polygon or MultiPolygon in WGS-84.",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/GeoJSONGeometry"
+                        }
+                    ]
+                },
+                "center": {
+                    "$ref": "#/definitions/GeoPoint"
+                },
+                "code": {
+                    "type": "string",
+                    "example": "320613001"
+                },
+                "coord_sys": {
+                    "description": "CoordSys is the system the boundary was sent in (it is stored converted to WGS-84).",
+                    "type": "string",
+                    "enum": [
+                        "wgs84",
+                        "gcj02",
+                        "bd09"
+                    ],
+                    "example": "wgs84"
+                },
+                "created_at": {
+                    "type": "string",
+                    "example": "2026-03-01T08:30:00Z"
+                },
+                "has_boundary": {
+                    "type": "boolean",
+                    "example": true
+                },
+                "level": {
+                    "type": "string",
+                    "enum": [
+                        "city",
+                        "district",
+                        "street",
+                        "community",
+                        "grid"
+                    ],
+                    "example": "street"
+                },
+                "name": {
+                    "type": "string",
+                    "example": "和平桥街道"
+                },
+                "parent_code": {
+                    "type": "string",
+                    "example": "320613"
+                },
+                "path": {
+                    "description": "Path is \"/\" + the codes of the ancestors and the region + \"/\": a subtree is a prefix.",
+                    "type": "string",
+                    "example": "/320600/320613/320613001/"
+                },
+                "retired": {
+                    "description": "Retired is true once valid_to has passed: kept for old cases, left out of lists and locate.",
+                    "type": "boolean",
+                    "example": false
+                },
+                "updated_at": {
+                    "type": "string",
+                    "example": "2026-03-01T08:30:00Z"
+                },
+                "valid_from": {
+                    "type": "string",
+                    "example": "2020-06-01T00:00:00Z"
+                },
+                "valid_to": {
+                    "type": "string",
+                    "example": "2030-01-01T00:00:00Z"
+                }
+            }
+        },
+        "RegionImportReport": {
+            "type": "object",
+            "properties": {
+                "created": {
+                    "type": "integer",
+                    "example": 100
+                },
+                "dry_run": {
+                    "type": "boolean",
+                    "example": false
+                },
+                "features": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/RegionImportResult"
+                    }
+                },
+                "invalid": {
+                    "type": "integer",
+                    "example": 2
+                },
+                "total": {
+                    "type": "integer",
+                    "example": 120
+                },
+                "unchanged": {
+                    "type": "integer",
+                    "example": 3
+                },
+                "updated": {
+                    "type": "integer",
+                    "example": 15
+                }
+            }
+        },
+        "RegionImportResult": {
+            "type": "object",
+            "properties": {
+                "code": {
+                    "type": "string",
+                    "example": "320613002"
+                },
+                "errors": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/ProblemField"
+                    }
+                },
+                "index": {
+                    "type": "integer",
+                    "example": 4
+                },
+                "status": {
+                    "type": "string",
+                    "enum": [
+                        "created",
+                        "updated",
+                        "unchanged",
+                        "invalid"
+                    ],
+                    "example": "invalid"
+                }
+            }
+        },
+        "RegionList": {
+            "type": "object",
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/Region"
+                    }
+                },
+                "next_after": {
+                    "type": "string",
+                    "example": "320613001001050"
+                }
+            }
+        },
+        "RegionLocation": {
+            "type": "object",
+            "properties": {
+                "ancestors": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/RegionRef"
+                    }
+                },
+                "coord_sys": {
+                    "type": "string",
+                    "enum": [
+                        "wgs84",
+                        "gcj02",
+                        "bd09"
+                    ],
+                    "example": "gcj02"
+                },
+                "point": {
+                    "description": "Point and CoordSys are what was sent.",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/GeoPoint"
+                        }
+                    ]
+                },
+                "point_wgs84": {
+                    "$ref": "#/definitions/GeoPoint"
+                },
+                "region": {
+                    "$ref": "#/definitions/RegionRef"
+                }
+            }
+        },
+        "RegionProblems": {
+            "type": "object",
+            "properties": {
+                "has_more": {
+                    "type": "boolean",
+                    "example": false
+                },
+                "items": {
+                    "description": "Items: open cases, most urgent first, each with its stage, stage_deadline and light.",
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/Case"
+                    }
+                },
+                "next_cursor": {
+                    "type": "string"
+                },
+                "region_code": {
+                    "type": "string",
+                    "example": "320613001001001"
+                },
+                "region_level": {
+                    "type": "string",
+                    "example": "grid"
+                },
+                "region_name": {
+                    "type": "string",
+                    "example": "桃坞路第一网格"
+                },
+                "total": {
+                    "description": "open cases in the subtree that the caller reads",
+                    "type": "integer",
+                    "example": 7
+                }
+            }
+        },
+        "RegionRef": {
+            "type": "object",
+            "properties": {
+                "code": {
+                    "type": "string",
+                    "example": "320613"
+                },
+                "level": {
+                    "type": "string",
+                    "enum": [
+                        "city",
+                        "district",
+                        "street",
+                        "community",
+                        "grid"
+                    ],
+                    "example": "district"
+                },
+                "name": {
+                    "type": "string",
+                    "example": "崇川区"
+                },
+                "parent_code": {
+                    "type": "string",
+                    "example": "320600"
+                },
+                "path": {
+                    "type": "string",
+                    "example": "/320600/320613/"
+                }
+            }
+        },
+        "RegionTree": {
+            "type": "object",
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/RegionTreeNode"
+                    }
+                }
+            }
+        },
+        "RegionTreeNode": {
+            "type": "object",
+            "properties": {
+                "bbox": {
+                    "description": "BBox is the boundary's extent in WGS-84: [min_lng, min_lat, max_lng, max_lat].",
+                    "type": "array",
+                    "items": {
+                        "type": "number"
+                    },
+                    "example": [
+                        120.8,
+                        32,
+                        120.9,
+                        32.1
+                    ]
+                },
+                "boundary": {
+                    "description": "Boundary is a GeoJSON Polygon or MultiPolygon in WGS-84.",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/GeoJSONGeometry"
+                        }
+                    ]
+                },
+                "center": {
+                    "$ref": "#/definitions/GeoPoint"
+                },
+                "children": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/RegionTreeNode"
+                    }
+                },
+                "code": {
+                    "type": "string",
+                    "example": "320613001"
+                },
+                "coord_sys": {
+                    "description": "CoordSys is the system the boundary was sent in (it is stored converted to WGS-84).",
+                    "type": "string",
+                    "enum": [
+                        "wgs84",
+                        "gcj02",
+                        "bd09"
+                    ],
+                    "example": "wgs84"
+                },
+                "created_at": {
+                    "type": "string",
+                    "example": "2026-03-01T08:30:00Z"
+                },
+                "has_boundary": {
+                    "type": "boolean",
+                    "example": true
+                },
+                "level": {
+                    "type": "string",
+                    "enum": [
+                        "city",
+                        "district",
+                        "street",
+                        "community",
+                        "grid"
+                    ],
+                    "example": "street"
+                },
+                "name": {
+                    "type": "string",
+                    "example": "和平桥街道"
+                },
+                "parent_code": {
+                    "type": "string",
+                    "example": "320613"
+                },
+                "path": {
+                    "description": "Path is \"/\" + the codes of the ancestors and the region + \"/\": a subtree is a prefix.",
+                    "type": "string",
+                    "example": "/320600/320613/320613001/"
+                },
+                "retired": {
+                    "description": "Retired is true once valid_to has passed: kept for old cases, left out of lists and locate.",
+                    "type": "boolean",
+                    "example": false
+                },
+                "updated_at": {
+                    "type": "string",
+                    "example": "2026-03-01T08:30:00Z"
+                },
+                "valid_from": {
+                    "type": "string",
+                    "example": "2020-06-01T00:00:00Z"
+                },
+                "valid_to": {
+                    "type": "string",
+                    "example": "2030-01-01T00:00:00Z"
+                }
+            }
+        },
+        "ReplaceGridResponsibilitiesRequest": {
+            "type": "object",
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/GridResponsibilityItem"
+                    }
+                }
+            }
+        },
+        "ReportCaseRequest": {
+            "type": "object",
+            "properties": {
+                "address": {
+                    "type": "string",
+                    "example": "崇川区工农路 88 号"
+                },
+                "attachment_ids": {
+                    "description": "staged uploads (POST /attachments) to attach",
+                    "type": "array",
+                    "items": {
+                        "type": "integer"
+                    }
+                },
+                "category_code": {
+                    "description": "optional: a desk sets it when filing",
+                    "type": "string",
+                    "example": "E0101"
+                },
+                "coord_sys": {
+                    "description": "default wgs84",
+                    "type": "string",
+                    "enum": [
+                        "wgs84",
+                        "gcj02",
+                        "bd09"
+                    ],
+                    "example": "wgs84"
+                },
+                "description": {
+                    "type": "string",
+                    "example": "小区门口垃圾堆积，约 2 平方米"
+                },
+                "external_ref": {
+                    "description": "API keys: your own id, unique per key",
+                    "type": "string",
+                    "example": "12345-20260316-0001"
+                },
+                "lat": {
+                    "type": "number",
+                    "example": 32.0106
+                },
+                "lng": {
+                    "type": "number",
+                    "example": 120.8637
+                },
+                "occurred_at": {
+                    "description": "OccurredAt is when it was seen (may be hours before it is sent); default now.",
+                    "type": "string",
+                    "example": "2026-03-16T01:20:00Z"
+                },
+                "self_handled": {
+                    "description": "SelfHandled (自行处置): a grid worker fixed it at once; needs a category that allows it\nand an after photo among attachment_ids. The case is born closed.",
+                    "type": "boolean",
+                    "example": false
+                },
+                "source": {
+                    "description": "Source defaults from the caller: grid_worker for grid workers, integrator for API keys,\nleader for supervisors, hotline for desks.",
+                    "type": "string",
+                    "enum": [
+                        "grid_worker",
+                        "resident",
+                        "hotline",
+                        "video",
+                        "integrator",
+                        "leader"
+                    ]
+                },
+                "urgency": {
+                    "description": "default normal",
+                    "type": "string",
+                    "enum": [
+                        "normal",
+                        "urgent"
+                    ],
+                    "example": "normal"
+                }
+            }
+        },
+        "Scope": {
+            "type": "object",
+            "properties": {
+                "department_id": {
+                    "type": "integer",
+                    "example": 3
+                },
+                "grid_codes": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "320613001001001",
+                        "320613001001002"
+                    ]
+                },
+                "kind": {
+                    "description": "Kind may be left out on input; it is then inferred from the field given.",
+                    "type": "string",
+                    "enum": [
+                        "all",
+                        "region",
+                        "department",
+                        "grids"
+                    ],
+                    "example": "grids"
+                },
+                "region_code": {
+                    "type": "string",
+                    "example": "320613001"
+                }
+            }
+        },
+        "ScopeView": {
+            "type": "object",
+            "properties": {
+                "department": {
+                    "$ref": "#/definitions/DepartmentRef"
+                },
+                "grid_codes": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "320613001001001"
+                    ]
+                },
+                "kind": {
+                    "type": "string",
+                    "enum": [
+                        "all",
+                        "region",
+                        "department",
+                        "grids"
+                    ],
+                    "example": "region"
+                },
+                "region_code": {
+                    "type": "string",
+                    "example": "320613001"
+                }
+            }
+        },
+        "SimilarCase": {
+            "type": "object",
+            "properties": {
+                "distance_m": {
+                    "type": "number",
+                    "example": 23.4
+                },
+                "id": {
+                    "type": "integer",
+                    "example": 1000
+                },
+                "number": {
+                    "type": "string",
+                    "example": "GC20260316-000007"
+                },
+                "state": {
+                    "type": "string",
+                    "example": "filed"
+                }
+            }
+        },
+        "Task": {
+            "type": "object",
+            "properties": {
+                "case": {
+                    "$ref": "#/definitions/Case"
+                },
+                "co_handler": {
+                    "description": "the caller's department assists, another leads",
+                    "type": "boolean",
+                    "example": false
+                },
+                "next_action": {
+                    "description": "NextAction is the action that moves it on (POST /cases/{id}/{next_action}); supervise\narrives with supervision.",
+                    "type": "string",
+                    "example": "sign"
+                },
+                "reason": {
+                    "description": "Reason says why the case waits for the caller: verify, check, grid_check (a fix in your\ngrid nobody was sent to check), sign, handle, co_handle (协办), accept, dispatch,\nrequest_check, close, overdue (督办).",
+                    "type": "string",
+                    "enum": [
+                        "verify",
+                        "check",
+                        "grid_check",
+                        "sign",
+                        "handle",
+                        "co_handle",
+                        "accept",
+                        "dispatch",
+                        "request_check",
+                        "close",
+                        "overdue"
+                    ],
+                    "example": "sign"
+                }
+            }
+        },
+        "TaskList": {
+            "type": "object",
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/Task"
+                    }
+                },
+                "total": {
+                    "description": "every case waiting",
+                    "type": "integer",
+                    "example": 12
+                },
+                "truncated": {
+                    "description": "items holds the first limit of them",
+                    "type": "boolean",
+                    "example": false
+                }
+            }
+        },
+        "TimeLimit": {
+            "type": "object",
+            "properties": {
+                "minutes": {
+                    "type": "integer",
+                    "example": 0
+                },
+                "unit": {
+                    "description": "urgent_hours: a continuous clock (紧急工作时); work_hours: work windows only (工作时);\nwork_days: N × the daily work time (工作日); natural_days: calendar days (自然日).",
+                    "type": "string",
+                    "enum": [
+                        "urgent_hours",
+                        "work_hours",
+                        "work_days",
+                        "natural_days"
+                    ],
+                    "example": "work_days"
+                },
+                "value": {
+                    "type": "integer",
+                    "example": 1
+                }
+            }
+        },
+        "TokenResponse": {
+            "type": "object",
+            "properties": {
+                "access_token": {
+                    "type": "string",
+                    "example": "eyJhbGciOiJFZERTQSIsImtpZCI6…"
+                },
+                "expires_in": {
+                    "description": "ExpiresIn is the access token's lifetime in seconds.",
+                    "type": "integer",
+                    "example": 900
+                },
+                "refresh_expires_in": {
+                    "description": "RefreshExpiresIn is the refresh token's lifetime in seconds; each refresh renews it.",
+                    "type": "integer",
+                    "example": 2592000
+                },
+                "refresh_token": {
+                    "type": "string",
+                    "example": "kq3V0mX1…"
+                },
+                "token_type": {
+                    "type": "string",
+                    "example": "Bearer"
+                },
+                "user": {
+                    "$ref": "#/definitions/User"
+                }
+            }
+        },
+        "UpdateCategoryRequest": {
+            "type": "object",
+            "properties": {
+                "active": {
+                    "type": "boolean"
+                },
+                "check_required": {
+                    "type": "boolean"
+                },
+                "closing_condition": {
+                    "type": "string"
+                },
+                "default_department": {
+                    "description": "\"\" removes it",
+                    "type": "string",
+                    "example": "cgj"
+                },
+                "filing_condition": {
+                    "type": "string"
+                },
+                "keywords": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "major_name": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "normal_limit": {
+                    "$ref": "#/definitions/TimeLimit"
+                },
+                "self_handle_allowed": {
+                    "type": "boolean"
+                },
+                "urgent_limit": {
+                    "$ref": "#/definitions/TimeLimit"
+                }
+            }
+        },
+        "UpdateRegionRequest": {
+            "type": "object",
+            "properties": {
+                "boundary": {
+                    "description": "Boundary replaces the boundary (in coord_sys); null removes it.",
+                    "type": "object"
+                },
+                "coord_sys": {
+                    "type": "string",
+                    "enum": [
+                        "wgs84",
+                        "gcj02",
+                        "bd09"
+                    ],
+                    "example": "wgs84"
+                },
+                "name": {
+                    "type": "string",
+                    "example": "和平桥街道"
+                },
+                "valid_to": {
+                    "description": "ValidTo retires the region and its whole subtree at this time; null brings it back.",
+                    "type": "string",
+                    "format": "date-time",
+                    "example": "2020-06-01T00:00:00+08:00"
+                }
+            }
+        },
+        "User": {
+            "type": "object",
+            "properties": {
+                "active": {
+                    "type": "boolean",
+                    "example": true
+                },
+                "created_at": {
+                    "type": "string",
+                    "example": "2025-03-01T08:30:00Z"
+                },
+                "display_name": {
+                    "type": "string",
+                    "example": "李网格"
+                },
+                "id": {
+                    "type": "integer",
+                    "example": 7
+                },
+                "password_changed_at": {
+                    "type": "string",
+                    "example": "2025-03-01T08:30:00Z"
+                },
+                "phone": {
+                    "type": "string",
+                    "example": "13800000000"
+                },
+                "role": {
+                    "type": "string",
+                    "enum": [
+                        "admin",
+                        "dispatcher",
+                        "handler",
+                        "supervisor",
+                        "grid_worker"
+                    ],
+                    "example": "grid_worker"
+                },
+                "scope": {
+                    "$ref": "#/definitions/Scope"
+                },
+                "updated_at": {
+                    "type": "string",
+                    "example": "2025-03-01T08:30:00Z"
+                },
+                "username": {
+                    "type": "string",
+                    "example": "li.wang"
+                },
+                "worker_kind": {
+                    "description": "WorkerKind is set for grid workers: full_time (专职) or part_time (兼职).",
+                    "type": "string",
+                    "enum": [
+                        "full_time",
+                        "part_time"
+                    ],
+                    "example": "full_time"
                 }
             }
         }

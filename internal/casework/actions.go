@@ -53,6 +53,10 @@ type Command struct {
 
 	AttachmentIDs []int64 // staged photos to bind to the event
 
+	Until         *time.Time // request-suspension: the end asked for; approve-suspension: an earlier end
+	Level         string     // supervise: normal|yellow|red
+	SupervisionID int64      // reply-supervision: the supervision answered (0: every open one)
+
 	Idempotency *Idempotency[View]
 }
 
@@ -87,7 +91,11 @@ func (s *Service) Act(ctx context.Context, p identity.Principal, id int64, cmd C
 			if err := validate(cmd); err != nil {
 				return err
 			}
-			return s.apply(ctx, tx, p, c, &cat, cmd, now)
+			before := timerStateOf(c)
+			if err := s.apply(ctx, tx, p, c, &cat, cmd, now); err != nil {
+				return err
+			}
+			return s.scheduleTimers(ctx, tx, before, c)
 		})
 		if err != nil {
 			return View{}, 0, err
@@ -130,6 +138,7 @@ func validate(cmd Command) error {
 	if len(cmd.AttachmentIDs) > MaxAttachments {
 		f.Add("attachment_ids", "max", "at most %d photos per action", MaxAttachments)
 	}
+	validateTime(cmd, &f)
 	switch cmd.Action {
 	case Accept:
 		if cmd.Urgency != "" && !category.Urgency(cmd.Urgency).Valid() {
@@ -282,8 +291,9 @@ func (s *Service) apply(ctx context.Context, tx Store, p identity.Principal, c *
 		slices.Sort(co)
 		c.LeadDepartmentID, c.CoHandlerIDs, c.DispatchedAt = lead.ID, co, &now
 		limit := cat.LimitFor(c.Urgency)
-		hd := s.cal.Deadline(now, limit)
-		c.HandleDeadline = &hd
+		c.HandleLimit, c.HandleExtensions = &limit, 0
+		s.setHandleClock(c)
+		hd := *c.HandleDeadline
 		ev.TargetDepartmentID = lead.ID
 		ev.Data["department_name"] = lead.Name
 		if len(co) > 0 {
@@ -303,6 +313,7 @@ func (s *Service) apply(ctx context.Context, tx Store, p identity.Principal, c *
 		ev.TargetDepartmentID = c.LeadDepartmentID
 		c.ReturnCount++
 		c.LeadDepartmentID, c.CoHandlerIDs, c.HandleDeadline = 0, nil, nil
+		c.HandleLimit, c.HandleExtensions = nil, 0
 		s.leaveStage(c, &ev, now)
 		s.enterStage(c, StageDispatch, now, nil)
 
@@ -331,9 +342,10 @@ func (s *Service) apply(ctx context.Context, tx Store, p identity.Principal, c *
 		c.ReworkCount++
 		c.DispatchedAt = &now
 		if cat != nil {
-			hd := s.cal.Deadline(now, cat.LimitFor(c.Urgency))
-			c.HandleDeadline = &hd
-			ev.Data["handle_deadline"] = hd.UTC().Format(time.RFC3339)
+			l := cat.LimitFor(c.Urgency)
+			c.HandleLimit, c.HandleExtensions = &l, 0
+			s.setHandleClock(c)
+			ev.Data["handle_deadline"] = c.HandleDeadline.UTC().Format(time.RFC3339)
 		}
 		s.enterHandling(c, cat, now)
 
@@ -345,6 +357,7 @@ func (s *Service) apply(ctx context.Context, tx Store, p identity.Principal, c *
 	case Reopen:
 		c.ReopenCount++
 		c.ClosedAt, c.LeadDepartmentID, c.CoHandlerIDs, c.HandleDeadline = nil, 0, nil, nil
+		c.HandleLimit, c.HandleExtensions = nil, 0
 		c.Satisfaction, c.EvaluationComment, c.EvaluatedAt = nil, "", nil
 		s.enterStage(c, StageDispatch, now, nil)
 
@@ -403,6 +416,15 @@ func (s *Service) apply(ctx context.Context, tx Store, p identity.Principal, c *
 		c.Satisfaction, c.EvaluationComment, c.EvaluatedAt = &n, ev.Note, &now
 		ev.Data["satisfaction"] = n
 		ev.Visibility = Public
+
+	case RequestExtension, ApproveExtension, DenyExtension, RequestSuspension, ApproveSuspension, DenySuspension,
+		Resume, Supervise, ReplySupervision:
+		if err := s.applyTime(ctx, tx, p, c, cmd, &ev, now); err != nil {
+			return err
+		}
+	}
+	if err := s.lapseRequests(ctx, tx, c, &ev, now); err != nil {
+		return err
 	}
 
 	c.State, c.UpdatedAt = ev.ToState, now
@@ -526,29 +548,32 @@ func (s *Service) leaveStage(c *Case, ev *Event, now time.Time) {
 	ev.Overdue = c.StageDeadline != nil && now.After(*c.StageDeadline)
 }
 
-// enterStage starts a stage's clock with its configured limit (or lim when given).
+// enterStage starts a stage's clock with the limit of the case's city (or lim when given), on
+// the city's calendar: it stores the stage's deadline and the time its light turns yellow.
 func (s *Service) enterStage(c *Case, st Stage, now time.Time, lim *worktime.Limit) {
-	c.Stage, c.StageStartedAt, c.StageDeadline, c.StageLimit = st, now, nil, nil
+	c.Stage, c.StageStartedAt, c.StageDeadline, c.StageWarnAt, c.StageLimit = st, now, nil, nil, nil
 	if st == StageNone {
 		return
 	}
+	r := s.rulesOf(c)
 	if lim == nil {
-		if l, ok := s.cfg.StageLimits[st]; ok {
+		if l, ok := r.limits[st]; ok {
 			lim = &l
 		}
 	}
 	if lim != nil {
-		d := s.cal.Deadline(now, *lim)
-		c.StageLimit, c.StageDeadline = lim, &d
+		d, w := r.cal.Deadline(now, *lim).UTC(), r.cal.WarnAt(now, *lim, nil).UTC()
+		c.StageLimit, c.StageDeadline, c.StageWarnAt = lim, &d, &w
 	}
 }
 
-// enterHandling starts the handling stage: its deadline is the handling limit from the
-// (last) dispatch, already in HandleDeadline.
+// enterHandling starts the handling stage: its clock runs from the (last) dispatch on the
+// handling limit, with the extensions and the pause (setHandleClock).
 func (s *Service) enterHandling(c *Case, cat *category.Category, now time.Time) {
-	c.Stage, c.StageStartedAt, c.StageDeadline, c.StageLimit = StageHandle, now, c.HandleDeadline, nil
-	if cat != nil {
+	c.Stage, c.StageStartedAt, c.StageDeadline, c.StageWarnAt, c.StageLimit = StageHandle, now, c.HandleDeadline, nil, nil
+	if c.HandleLimit == nil && cat != nil && c.DispatchedAt != nil { // dispatched before the limit was kept
 		l := cat.LimitFor(c.Urgency)
-		c.StageLimit = &l
+		c.HandleLimit = &l
 	}
+	s.setHandleClock(c)
 }

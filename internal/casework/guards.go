@@ -83,7 +83,7 @@ func stateGuard(c *Case, a Action, f Facts) string {
 	case a == Reopen && c.ClosedAt != nil && f.ReopenWindow > 0 && f.Now.Sub(*c.ClosedAt) > f.ReopenWindow:
 		return fmt.Sprintf("the case was closed more than %s ago and can no longer be reopened", humanDuration(f.ReopenWindow))
 	}
-	return ""
+	return timeStateGuard(c, a, f)
 }
 
 // roleGuard returns why p may not do a on c, or "" when p may (DOMAIN.md §1):
@@ -95,6 +95,7 @@ func stateGuard(c *Case, a Action, f Facts) string {
 //   - reopen: a dispatcher, supervisor or admin whose scope holds the desk;
 //   - evaluate: the reporter, or a dispatcher, supervisor or admin holding the desk;
 //   - comment: anyone who can read the case (an API key: its own reports);
+//   - the time actions (extension, suspension, supervision): see timeRoleGuard;
 //   - an API key needs cases:write and may only report, comment and cancel its own reports.
 func roleGuard(c *Case, p identity.Principal, a Action) string {
 	if p.IsAPIKey() {
@@ -144,6 +145,9 @@ func roleGuard(c *Case, p identity.Principal, a Action) string {
 			return ""
 		}
 		return "only the reporter or the desk may record the satisfaction evaluation"
+	}
+	if isTimeAction(a) {
+		return timeRoleGuard(c, p, a)
 	}
 	if IsDeskAction(a) {
 		return desk(c, p, a)

@@ -79,8 +79,28 @@ type Case struct {
 	Stage          Stage
 	StageStartedAt time.Time
 	StageDeadline  *time.Time
+	// StageWarnAt is when 80 % of the stage's limit is used: the light turns yellow (the
+	// calendar's WarnAt for the same start and limit as StageDeadline); nil when no clock runs.
+	StageWarnAt    *time.Time
 	StageLimit     *category.Limit // the limit StageDeadline was computed from
 	HandleDeadline *time.Time      // the handling limit's end, set at dispatch
+
+	// The handling clock (docs/time-rules.md): the original limit of the current dispatch and
+	// the extensions applied to it; the case's approved extensions (at most 2) and suspensions
+	// (at most 1); a request waiting for a decision; the suspension's pause.
+	HandleLimit       *category.Limit
+	HandleExtensions  int
+	Extensions        int
+	ExtensionPending  bool
+	Suspensions       int
+	SuspensionPending bool
+	SuspendedAt       *time.Time
+	SuspendedUntil    *time.Time // the planned end
+	ResumedAt         *time.Time
+	// OpenSupervisions counts the supervisions (督办) waiting for the department's reply;
+	// SupervisionLevel is the highest of them ("" when none).
+	OpenSupervisions int
+	SupervisionLevel string
 
 	Satisfaction      *int
 	EvaluationComment string

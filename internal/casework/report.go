@@ -148,6 +148,9 @@ func (s *Service) report(ctx context.Context, tx Store, p identity.Principal, c 
 			return ReportResult{}, fmt.Errorf("self-handle case: %w", err)
 		}
 	}
+	if err := s.scheduleTimers(ctx, tx, timerState{}, &c); err != nil {
+		return ReportResult{}, err
+	}
 	var similar []Similar
 	if c.State.Open() && c.CategoryCode != "" && c.Point != nil {
 		if similar, err = s.similar(ctx, tx, p, &c); err != nil {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/gridcase/gridcase/internal/calendar"
 	"github.com/gridcase/gridcase/internal/category"
 	"github.com/gridcase/gridcase/internal/errs"
 	"github.com/gridcase/gridcase/internal/geo"
@@ -61,6 +62,9 @@ type Store interface {
 	CountAttachments(ctx context.Context, caseID int64, kind string, since time.Time) (int, error)
 	// CaseAttachments lists a case's photos in upload order.
 	CaseAttachments(ctx context.Context, caseID int64) ([]media.Attachment, error)
+
+	ListStore // lists, inboxes, maps and exports (list.go)
+	TimeStore // extension and suspension requests, supervisions, timers (time.go)
 }
 
 // Directory answers who people and departments are; *identity.Service implements it.
@@ -88,13 +92,15 @@ type Places interface {
 // Calendar is the work calendar deadlines are computed on; *worktime.Calendar implements it.
 type Calendar interface {
 	Deadline(start time.Time, l worktime.Limit) time.Time
+	DeadlineWithPauses(start time.Time, l worktime.Limit, pauses []worktime.Interval) time.Time
+	WarnAt(start time.Time, l worktime.Limit, pauses []worktime.Interval) time.Time
 	Progress(start, now time.Time, l worktime.Limit, pauses []worktime.Interval) worktime.Progress
 }
 
 // Config tunes the workflow. DefaultConfig gives every field a value.
 type Config struct {
 	// StageLimits are the limits of the stages besides handling (whose limit comes from the
-	// category and the urgency).
+	// category and the urgency), used when no TimeRules are set (UseTimeRules).
 	StageLimits map[Stage]worktime.Limit
 	// ReopenWindow is how long after closing a case may be reopened.
 	ReopenWindow time.Duration
@@ -112,15 +118,12 @@ type Config struct {
 // DefaultConfig: 15 work minutes to accept, dispatch and close, 30 to verify or check on site,
 // one work hour to sign (DOMAIN.md §3), reopen within 7 days, street desks, 50 m duplicates.
 func DefaultConfig() Config {
+	limits := map[Stage]worktime.Limit{}
+	for k, v := range calendar.DefaultStageLimits() {
+		limits[Stage(k)] = v
+	}
 	return Config{
-		StageLimits: map[Stage]worktime.Limit{
-			StageAccept:   {Unit: worktime.WorkHours, Minutes: 15},
-			StageVerify:   {Unit: worktime.WorkHours, Minutes: 30},
-			StageDispatch: {Unit: worktime.WorkHours, Minutes: 15},
-			StageSign:     {Unit: worktime.WorkHours, Value: 1},
-			StageCheck:    {Unit: worktime.WorkHours, Minutes: 30},
-			StageClose:    {Unit: worktime.WorkHours, Minutes: 15},
-		},
+		StageLimits:   limits,
 		ReopenWindow:  7 * 24 * time.Hour,
 		DeskLevel:     region.LevelStreet,
 		SimilarRadius: 50,
@@ -135,6 +138,7 @@ type Service struct {
 	dir    Directory
 	places Places
 	cal    Calendar
+	rules  TimeRules // per-city calendars and limits; nil: cal and cfg.StageLimits
 	cfg    Config
 	now    func() time.Time
 }
@@ -168,11 +172,16 @@ func NewService(st Store, dir Directory, places Places, cal Calendar, cfg Config
 	if cal == nil {
 		cal = worktime.DefaultCalendar()
 	}
-	return &Service{store: st, dir: dir, places: places, cal: cal, cfg: cfg, now: time.Now}
+	s := &Service{store: st, dir: dir, places: places, cal: cal, cfg: cfg}
+	s.SetClock(time.Now)
+	return s
 }
 
-// SetClock replaces the service's clock (tests move time forward with it).
-func (s *Service) SetClock(now func() time.Time) { s.now = now }
+// SetClock replaces the service's clock (the job queue's, so that timers and deadlines agree;
+// tests move it forward). Instants are kept to the microsecond, as the databases keep them.
+func (s *Service) SetClock(now func() time.Time) {
+	s.now = func() time.Time { return now().Truncate(time.Microsecond) }
+}
 
 // View is a case as one caller sees it.
 type View struct {
@@ -180,6 +189,9 @@ type View struct {
 	AllowedActions []Action       // what this caller may do now
 	Light          worktime.Light // the running stage's traffic light, "" when no clock runs
 	Category       *category.Category
+	// OpenSupervisions are the supervisions waiting for the department's reply (single reads
+	// and action responses; lists carry the count and level on the case).
+	OpenSupervisions []Supervision
 }
 
 // Get returns a case the caller may read.
@@ -280,27 +292,19 @@ func (s *Service) view(ctx context.Context, st Store, p identity.Principal, c Ca
 		v.AllowedActions = []Action{}
 	}
 	v.Light = s.light(&c, s.now())
+	if c.OpenSupervisions > 0 {
+		open, err := st.Supervisions(ctx, c.ID, true)
+		if err != nil {
+			return View{}, fmt.Errorf("case %d supervisions: %w", c.ID, err)
+		}
+		v.OpenSupervisions = open
+	}
 	return v, nil
 }
 
-// light is the traffic light of the running stage: for handling it runs on the category's
-// limit from the (last) dispatch, for the other stages from the stage's start.
-func (s *Service) light(c *Case, now time.Time) worktime.Light {
-	if c.StageDeadline == nil || c.Stage == StageNone {
-		return ""
-	}
-	if c.StageLimit == nil {
-		if now.After(*c.StageDeadline) {
-			return worktime.Red
-		}
-		return worktime.Green
-	}
-	start := c.StageStartedAt
-	if c.Stage == StageHandle && c.DispatchedAt != nil {
-		start = *c.DispatchedAt
-	}
-	return s.cal.Progress(start, now, *c.StageLimit, nil).Light
-}
+// light is the traffic light of the running stage from its stored warning time and deadline
+// (LightAt), exactly as the list filters compute it.
+func (s *Service) light(c *Case, now time.Time) worktime.Light { return LightAt(c, now) }
 
 func (s *Service) facts(cat *category.Category) Facts {
 	return Facts{CheckRequired: cat == nil || cat.CheckRequired, Now: s.now().UTC(), ReopenWindow: s.cfg.ReopenWindow}

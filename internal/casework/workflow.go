@@ -20,7 +20,7 @@ const (
 	Filed      State = "filed"      // 已立案/待派遣: waits for dispatch, escalation or hand-down
 	Dispatched State = "dispatched" // 待签收: the department signs for it or returns it
 	Handling   State = "handling"   // 处置中: the department works on it
-	Suspended  State = "suspended"  // 挂账: paused (actions come with the next issue)
+	Suspended  State = "suspended"  // 挂账: the handling clock is paused until resumed
 	Handled    State = "handled"    // 待核查: a grid worker checks the fix on site
 	Checked    State = "checked"    // 待结案: a desk closes it
 	Closed     State = "closed"     // 已结案
@@ -72,14 +72,29 @@ const (
 	HandDown            Action = "hand-down"            // 交办 to a child level's desk
 	Comment             Action = "comment"              // 备注 (internal or public)
 	Evaluate            Action = "evaluate"             // 评价 satisfaction 1–5
+	RequestExtension    Action = "request-extension"    // 申请延期 (the handler)
+	ApproveExtension    Action = "approve-extension"    // 批准延期: adds one original limit
+	DenyExtension       Action = "deny-extension"       // 驳回延期
+	RequestSuspension   Action = "request-suspension"   // 申请挂账 (the handler)
+	ApproveSuspension   Action = "approve-suspension"   // 批准挂账: the clock stops
+	DenySuspension      Action = "deny-suspension"      // 驳回挂账
+	Resume              Action = "resume"               // 恢复 a suspended case by hand
+	Supervise           Action = "supervise"            // 督办 normal|yellow|red
+	ReplySupervision    Action = "reply-supervision"    // 督办回复 (the lead department)
 
-	ReportAction Action = "report"      // the report that created the case
-	SelfHandle   Action = "self_handle" // 自行处置: the reporter fixed it at once
+	ReportAction  Action = "report"         // the report that created the case
+	SelfHandle    Action = "self_handle"    // 自行处置: the reporter fixed it at once
+	WarnAction    Action = "warn"           // timer: the stage's light turned yellow (80 % used)
+	OverdueAction Action = "overdue"        // timer: the stage's deadline passed (red)
+	AutoSupervise Action = "auto_supervise" // timer: a supervision rule urged the department
+	AutoResume    Action = "auto_resume"    // timer: a suspension ended by itself
 )
 
 // Actions lists the callable actions in the order the API documents them.
 var Actions = []Action{Accept, Reject, Cancel, Merge, RequestVerification, Verify, Dispatch, Sign, Return,
-	Feedback, RequestCheck, Check, CloseCase, Reopen, Escalate, HandDown, Comment, Evaluate}
+	Feedback, RequestCheck, Check, CloseCase, Reopen, Escalate, HandDown, Comment, Evaluate,
+	RequestExtension, ApproveExtension, DenyExtension, RequestSuspension, ApproveSuspension, DenySuspension, Resume,
+	Supervise, ReplySupervision}
 
 // Valid reports whether a is a callable action.
 func (a Action) Valid() bool { return slices.Contains(Actions, a) }
@@ -95,14 +110,19 @@ var transitions = map[State]map[Action]State{
 	},
 	Verifying:  {Verify: Reported, RequestVerification: Verifying, Cancel: Cancelled, Comment: Verifying},
 	Filed:      {Dispatch: Dispatched, Cancel: Cancelled, Merge: Cancelled, Escalate: Filed, HandDown: Filed, Comment: Filed},
-	Dispatched: {Sign: Handling, Return: Filed, Comment: Dispatched},
-	Handling:   {Feedback: Handled, Return: Filed, Comment: Handling},
-	Suspended:  {Comment: Suspended}, // resume, extension and supervision arrive with the next issue
-	Handled:    {RequestCheck: Handled, Check: Checked, CloseCase: Closed, Comment: Handled},
-	Checked:    {CloseCase: Closed, Comment: Checked},
-	Closed:     {Reopen: Filed, Evaluate: Closed, Comment: Closed},
-	Rejected:   {Comment: Rejected},
-	Cancelled:  {Comment: Cancelled},
+	Dispatched: {Sign: Handling, Return: Filed, Comment: Dispatched, Supervise: Dispatched, ReplySupervision: Dispatched},
+	Handling: {
+		Feedback: Handled, Return: Filed, Comment: Handling,
+		RequestExtension: Handling, ApproveExtension: Handling, DenyExtension: Handling,
+		RequestSuspension: Handling, ApproveSuspension: Suspended, DenySuspension: Handling,
+		Supervise: Handling, ReplySupervision: Handling,
+	},
+	Suspended: {Resume: Handling, Comment: Suspended, Supervise: Suspended, ReplySupervision: Suspended},
+	Handled:   {RequestCheck: Handled, Check: Checked, CloseCase: Closed, Comment: Handled, ReplySupervision: Handled},
+	Checked:   {CloseCase: Closed, Comment: Checked, ReplySupervision: Checked},
+	Closed:    {Reopen: Filed, Evaluate: Closed, Comment: Closed},
+	Rejected:  {Comment: Rejected},
+	Cancelled: {Comment: Cancelled},
 }
 
 // reworkState is where a failed check sends a case: back to the same department.

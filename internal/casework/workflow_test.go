@@ -10,6 +10,7 @@ import (
 	"github.com/gridcase/gridcase/internal/casework"
 	"github.com/gridcase/gridcase/internal/errs"
 	"github.com/gridcase/gridcase/internal/identity"
+	"github.com/gridcase/gridcase/internal/worktime"
 )
 
 // expected is the workflow written out independently of the package's table: for each state,
@@ -21,14 +22,17 @@ var expected = map[casework.State]map[casework.Action]casework.State{
 	},
 	casework.Verifying:  {"verify": "reported", "request-verification": "verifying", "cancel": "cancelled", "comment": "verifying"},
 	casework.Filed:      {"dispatch": "dispatched", "cancel": "cancelled", "merge": "cancelled", "escalate": "filed", "hand-down": "filed", "comment": "filed"},
-	casework.Dispatched: {"sign": "handling", "return": "filed", "comment": "dispatched"},
-	casework.Handling:   {"feedback": "handled", "return": "filed", "comment": "handling"},
-	casework.Suspended:  {"comment": "suspended"},
-	casework.Handled:    {"request-check": "handled", "check": "checked", "close": "closed", "comment": "handled"},
-	casework.Checked:    {"close": "closed", "comment": "checked"},
-	casework.Closed:     {"reopen": "filed", "evaluate": "closed", "comment": "closed"},
-	casework.Rejected:   {"comment": "rejected"},
-	casework.Cancelled:  {"comment": "cancelled"},
+	casework.Dispatched: {"sign": "handling", "return": "filed", "comment": "dispatched", "supervise": "dispatched", "reply-supervision": "dispatched"},
+	casework.Handling: {"feedback": "handled", "return": "filed", "comment": "handling",
+		"request-extension": "handling", "approve-extension": "handling", "deny-extension": "handling",
+		"request-suspension": "handling", "approve-suspension": "suspended", "deny-suspension": "handling",
+		"supervise": "handling", "reply-supervision": "handling"},
+	casework.Suspended: {"resume": "handling", "comment": "suspended", "supervise": "suspended", "reply-supervision": "suspended"},
+	casework.Handled:   {"request-check": "handled", "check": "checked", "close": "closed", "comment": "handled", "reply-supervision": "handled"},
+	casework.Checked:   {"close": "closed", "comment": "checked", "reply-supervision": "checked"},
+	casework.Closed:    {"reopen": "filed", "evaluate": "closed", "comment": "closed"},
+	casework.Rejected:  {"comment": "rejected"},
+	casework.Cancelled: {"comment": "cancelled"},
 }
 
 const (
@@ -43,15 +47,35 @@ var now = time.Date(2026, 3, 16, 10, 0, 0, 0, time.UTC)
 
 func caseIn(s casework.State) *casework.Case {
 	closed := now.Add(-time.Hour)
+	limit := worktime.WorkDaysLimit(1)
 	return &casework.Case{ID: 1, Version: 3, State: s, GridCode: gridCode, RegionPath: gridPath,
 		DeskRegionCode: "320613001", DeskRegionPath: deskPath, LeadDepartmentID: leadDept, AssigneeUserID: workerID,
-		ClosedAt: &closed, ReporterUserID: 99}
+		ClosedAt: &closed, ReporterUserID: 99, HandleLimit: &limit}
+}
+
+// waiting are the actions whose guard wants something to wait for them: a request to decide,
+// a supervision to reply to. The plain fixture has none, so they are not allowed on it.
+var waiting = []casework.Action{"approve-extension", "deny-extension", "approve-suspension", "deny-suspension", "reply-supervision"}
+
+// ready is caseIn with what a waits for: a pending request, an open supervision.
+func ready(s casework.State, a casework.Action) *casework.Case {
+	c := caseIn(s)
+	switch a {
+	case "approve-extension", "deny-extension":
+		c.ExtensionPending = true
+	case "approve-suspension", "deny-suspension":
+		c.SuspensionPending = true
+	case "reply-supervision":
+		c.OpenSupervisions, c.SupervisionLevel = 1, "yellow"
+	}
+	return c
 }
 
 var (
 	dispatcher = identity.Principal{UserID: 1, Role: identity.RoleDispatcher, Scope: identity.Scope{Kind: identity.ScopeRegion, RegionCode: "320613001", RegionPath: deskPath}}
 	handler    = identity.Principal{UserID: 2, Role: identity.RoleHandler, Scope: identity.Scope{Kind: identity.ScopeDepartment, DepartmentID: leadDept}}
 	worker     = identity.Principal{UserID: workerID, Role: identity.RoleGridWorker, Scope: identity.Scope{Kind: identity.ScopeGrids, GridCodes: []string{gridCode}}}
+	supervisor = identity.Principal{UserID: 8, Role: identity.RoleSupervisor, Scope: identity.Scope{Kind: identity.ScopeRegion, RegionPath: "/320600/320613/"}}
 )
 
 // rightful is a caller the role guards let do a.
@@ -59,8 +83,10 @@ func rightful(a casework.Action) identity.Principal {
 	switch a {
 	case casework.Verify, casework.Check:
 		return worker
-	case casework.Sign, casework.Return, casework.Feedback:
+	case casework.Sign, casework.Return, casework.Feedback, casework.RequestExtension, casework.RequestSuspension, casework.ReplySupervision:
 		return handler
+	case casework.Supervise:
+		return supervisor
 	}
 	return dispatcher
 }
@@ -80,7 +106,7 @@ func TestEveryStateAndAction(t *testing.T) {
 				if ok != allowed || got != want {
 					t.Fatalf("Next = %q, %v; want %q, %v", got, ok, want, allowed)
 				}
-				err := casework.Authorize(caseIn(s), rightful(a), a, facts)
+				err := casework.Authorize(ready(s, a), rightful(a), a, facts)
 				if allowed {
 					if err != nil {
 						t.Fatalf("a rightful caller is refused: %v", err)
@@ -94,10 +120,12 @@ func TestEveryStateAndAction(t *testing.T) {
 				if e.Extra["state"] != string(s) {
 					t.Fatalf("the conflict names state %v, want %s", e.Extra["state"], s)
 				}
+				// The actions allowed now, named on the plain fixture (nothing waiting).
+				e, _ = errs.As(casework.Authorize(caseIn(s), rightful(a), a, facts))
 				names, _ := e.Extra["allowed_actions"].([]string)
 				var wantNames []string
 				for _, a := range casework.Actions {
-					if _, ok := expected[s][a]; ok {
+					if _, ok := expected[s][a]; ok && !slices.Contains(waiting, a) {
 						wantNames = append(wantNames, string(a))
 					}
 				}
@@ -107,8 +135,8 @@ func TestEveryStateAndAction(t *testing.T) {
 			})
 		}
 	}
-	if cells != 11*18 {
-		t.Fatalf("%d cells, want 11 states × 18 actions", cells)
+	if cells != 11*27 {
+		t.Fatalf("%d cells, want 11 states × 27 actions", cells)
 	}
 	for s, row := range expected {
 		for a := range row {
@@ -271,5 +299,102 @@ func TestDistance(t *testing.T) {
 	box := casework.BoxAround(a, 50)
 	if b.Lng > box.MaxLng || b.Lat < box.MinLat || box.MaxLat-a.Lat < 0.00044 {
 		t.Fatalf("box %+v does not hold %+v", box, b)
+	}
+}
+
+// TestTimeGuards covers the guards of extensions (at most two, one request at a time, none once
+// overdue), suspensions (once per case, one request at a time) and supervision replies.
+func TestTimeGuards(t *testing.T) {
+	facts := casework.Facts{Now: now, ReopenWindow: 7 * 24 * time.Hour}
+	past, future := now.Add(-time.Minute), now.Add(time.Hour)
+	handling := func(change func(c *casework.Case)) *casework.Case {
+		c := caseIn(casework.Handling)
+		c.Stage, c.StageDeadline = casework.StageHandle, &future
+		change(c)
+		return c
+	}
+	tests := []struct {
+		name   string
+		c      *casework.Case
+		p      identity.Principal
+		a      casework.Action
+		reason string // in the 409's message; "" means allowed
+	}{
+		{"request an extension", handling(func(*casework.Case) {}), handler, casework.RequestExtension, ""},
+		{"a second request while one waits", handling(func(c *casework.Case) { c.ExtensionPending = true }), handler, casework.RequestExtension, "already waiting"},
+		{"a third extension", handling(func(c *casework.Case) { c.Extensions = 2 }), handler, casework.RequestExtension, "extended 2 times"},
+		{"an extension once overdue", handling(func(c *casework.Case) { c.StageDeadline = &past }), handler, casework.RequestExtension, "overdue"},
+		{"approve an extension", handling(func(c *casework.Case) { c.ExtensionPending = true }), supervisor, casework.ApproveExtension, ""},
+		{"approve when the deadline passed meanwhile", handling(func(c *casework.Case) { c.ExtensionPending = true; c.StageDeadline = &past }),
+			supervisor, casework.ApproveExtension, "passed before the approval"},
+		{"deny when the deadline passed meanwhile", handling(func(c *casework.Case) { c.ExtensionPending = true; c.StageDeadline = &past }),
+			dispatcher, casework.DenyExtension, ""},
+		{"approve with nothing asked", handling(func(*casework.Case) {}), supervisor, casework.ApproveExtension, "no extension request"},
+		{"request a suspension when overdue", handling(func(c *casework.Case) { c.StageDeadline = &past }), handler, casework.RequestSuspension, ""},
+		{"a second suspension", handling(func(c *casework.Case) { c.Suspensions = 1 }), handler, casework.RequestSuspension, "already suspended once"},
+		{"two suspension requests", handling(func(c *casework.Case) { c.SuspensionPending = true }), handler, casework.RequestSuspension, "already waiting"},
+		{"deny a suspension nobody asked", handling(func(*casework.Case) {}), dispatcher, casework.DenySuspension, "no suspension request"},
+		{"reply with no open supervision", handling(func(*casework.Case) {}), handler, casework.ReplySupervision, "no open supervision"},
+		{"reply to an open supervision", handling(func(c *casework.Case) { c.OpenSupervisions = 2 }), handler, casework.ReplySupervision, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := casework.Authorize(tt.c, tt.p, tt.a, facts)
+			if tt.reason == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if !errs.Is(err, errs.Conflict) || !strings.Contains(err.Error(), tt.reason) {
+				t.Fatalf("got %v, want a conflict saying %q", err, tt.reason)
+			}
+		})
+	}
+}
+
+func TestTimeRoleGuards(t *testing.T) {
+	facts := casework.Facts{Now: now, ReopenWindow: 7 * 24 * time.Hour}
+	otherStreetSupervisor := identity.Principal{UserID: 10, Role: identity.RoleSupervisor, Scope: identity.Scope{Kind: identity.ScopeRegion, RegionPath: "/320600/320613/320613002/"}}
+	otherHandler := identity.Principal{UserID: 3, Role: identity.RoleHandler, Scope: identity.Scope{Kind: identity.ScopeDepartment, DepartmentID: leadDept + 1}}
+	pending := func(s casework.State) *casework.Case {
+		c := caseIn(s)
+		c.ExtensionPending, c.SuspensionPending, c.OpenSupervisions = true, true, 1
+		return c
+	}
+	tests := []struct {
+		name string
+		c    *casework.Case
+		p    identity.Principal
+		a    casework.Action
+		ok   bool
+	}{
+		{"the lead handler requests an extension", caseIn(casework.Handling), handler, casework.RequestExtension, true},
+		{"another department may not request one", caseIn(casework.Handling), otherHandler, casework.RequestExtension, false},
+		{"a dispatcher may not request one", caseIn(casework.Handling), dispatcher, casework.RequestExtension, false},
+		{"the desk approves", pending(casework.Handling), dispatcher, casework.ApproveExtension, true},
+		{"a supervisor of the district approves", pending(casework.Handling), supervisor, casework.ApproveSuspension, true},
+		{"a supervisor of another street may not", pending(casework.Handling), otherStreetSupervisor, casework.ApproveExtension, false},
+		{"the handler may not approve its own request", pending(casework.Handling), handler, casework.ApproveExtension, false},
+		{"a grid worker may not deny", pending(casework.Handling), worker, casework.DenySuspension, false},
+		{"the lead handler resumes", caseIn(casework.Suspended), handler, casework.Resume, true},
+		{"the desk resumes", caseIn(casework.Suspended), dispatcher, casework.Resume, true},
+		{"another department may not resume", caseIn(casework.Suspended), otherHandler, casework.Resume, false},
+		{"a supervisor supervises", caseIn(casework.Dispatched), supervisor, casework.Supervise, true},
+		{"a dispatcher may not supervise", caseIn(casework.Dispatched), dispatcher, casework.Supervise, false},
+		{"a supervisor of another street may not supervise", caseIn(casework.Dispatched), otherStreetSupervisor, casework.Supervise, false},
+		{"the lead handler replies", pending(casework.Handling), handler, casework.ReplySupervision, true},
+		{"a supervisor may not reply for the department", pending(casework.Handling), supervisor, casework.ReplySupervision, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := casework.Authorize(tt.c, tt.p, tt.a, facts)
+			if tt.ok && err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			if !tt.ok && !errs.Is(err, errs.Forbidden) {
+				t.Fatalf("got %v, want forbidden", err)
+			}
+		})
 	}
 }

@@ -76,6 +76,21 @@ type Case struct {
 	StageLimit     *TimeLimit `json:"stage_limit,omitempty"`
 	Light          string     `json:"light,omitempty" enums:"green,yellow,red" example:"green"`
 	HandleDeadline *time.Time `json:"handle_deadline,omitempty"` // the handling limit's end, from the dispatch
+	// StageWarnAt is when the light turns yellow (80 % of the stage's limit used).
+	StageWarnAt *time.Time `json:"stage_warn_at,omitempty"`
+
+	// Time (docs/time-rules.md): approved extensions (延期, at most 2) and whether a request
+	// waits; the suspension (挂账, at most one) with its pause; the supervisions (督办) waiting
+	// for the department's reply (listed on single reads; lists give the count and level).
+	Extensions           int               `json:"extensions" example:"0"`
+	ExtensionPending     bool              `json:"extension_pending" example:"false"`
+	SuspensionPending    bool              `json:"suspension_pending" example:"false"`
+	SuspendedAt          *time.Time        `json:"suspended_at,omitempty"`
+	SuspendedUntil       *time.Time        `json:"suspended_until,omitempty"` // the planned end
+	ResumedAt            *time.Time        `json:"resumed_at,omitempty"`
+	OpenSupervisionCount int               `json:"open_supervision_count" example:"0"`
+	SupervisionLevel     string            `json:"supervision_level,omitempty" enums:"normal,yellow,red"` // the highest open level
+	OpenSupervisions     []CaseSupervision `json:"open_supervisions,omitempty"`
 
 	Satisfaction      *int       `json:"satisfaction,omitempty" example:"5"`
 	EvaluationComment string     `json:"evaluation_comment,omitempty"`
@@ -122,6 +137,7 @@ func caseDTO(v casework.View) Case {
 	for i, a := range v.AllowedActions {
 		out.AllowedActions[i] = string(a)
 	}
+	caseTimeDTO(&out, v)
 	return out
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -17,9 +18,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/gridcase/gridcase/internal/calendar"
+	"github.com/gridcase/gridcase/internal/casework"
+	"github.com/gridcase/gridcase/internal/category"
 	"github.com/gridcase/gridcase/internal/config"
+	"github.com/gridcase/gridcase/internal/events"
 	"github.com/gridcase/gridcase/internal/identity"
+	"github.com/gridcase/gridcase/internal/media"
 	"github.com/gridcase/gridcase/internal/region"
+	"github.com/gridcase/gridcase/internal/stats"
 )
 
 // Pinger is what /readyz asks.
@@ -34,6 +41,16 @@ type Deps struct {
 	DB       Pinger
 	Identity *identity.Service
 	Regions  *region.Service
+	Media    *media.Service
+	// Categories is the case catalogue; Cases the case workflow.
+	Categories *category.Service
+	Cases      *casework.Service
+	// Events is the event feed, webhooks and server-sent events.
+	Events *events.Service
+	// Calendars are the cities' work calendars, stage limits and supervision rules.
+	Calendars *calendar.Service
+	// Stats computes the assessment tables (考核统计).
+	Stats *stats.Service
 }
 
 // Server is the HTTP API.
@@ -52,6 +69,11 @@ func New(d Deps) *Server {
 	}
 	s := &Server{Deps: d, log: d.Log, engine: gin.New(), metrics: newMetrics()}
 	s.engine.HandleMethodNotAllowed = true
+	// Only configured proxies may set the client address (Gin trusts every proxy by default).
+	if err := s.engine.SetTrustedProxies(d.Config.TrustedProxies); err != nil {
+		d.Log.Error("GRIDCASE_TRUSTED_PROXIES ignored", "error", err)
+		_ = s.engine.SetTrustedProxies(nil)
+	}
 	s.engine.ContextWithFallback = true
 	s.engine.Use(s.requestID, s.recover, s.accessLog, s.cors, s.limitBody)
 	s.engine.NoRoute(func(c *gin.Context) { s.fail(c, errNoRoute) })
@@ -74,6 +96,15 @@ func (s *Server) routes() {
 	s.registerAuth(api)
 	s.registerUsers(api)
 	s.registerRegions(api)
+	s.registerAttachments(api)
+	s.registerCategories(api)
+	s.registerCases(api)
+	s.registerCaseLists(api)
+	s.registerEvents(api)
+	s.registerWebhooks(api)
+	s.registerCalendars(api)
+	s.registerCaseTime(api)
+	s.registerStats(api)
 }
 
 // livez godoc
@@ -196,16 +227,27 @@ func (s *Server) cors(c *gin.Context) {
 // it for themselves with withBodyLimit.
 func (s *Server) limitBody(c *gin.Context) {
 	if c.Request.Body != nil {
+		c.Set(ctxRawBody, c.Request.Body)
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.Config.MaxBodyBytes)
 	}
 	c.Next()
 }
 
+// ctxRawBody keeps the body as it came, so that withBodyLimit can raise the limit: a reader
+// wrapped twice is held to the smaller of its two limits.
+const ctxRawBody = "raw_body"
+
 // withBodyLimit replaces the default body limit for one route.
 func withBodyLimit(n int64) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if c.Request.Body != nil {
-			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, n)
+		body := c.Request.Body
+		if raw, ok := c.Get(ctxRawBody); ok {
+			if rc, ok := raw.(io.ReadCloser); ok {
+				body = rc
+			}
+		}
+		if body != nil {
+			c.Request.Body = http.MaxBytesReader(c.Writer, body, n)
 		}
 		c.Next()
 	}

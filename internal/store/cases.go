@@ -13,6 +13,7 @@ import (
 	"github.com/gridcase/gridcase/internal/category"
 	"github.com/gridcase/gridcase/internal/errs"
 	"github.com/gridcase/gridcase/internal/identity"
+	"github.com/gridcase/gridcase/internal/jobs"
 	"github.com/gridcase/gridcase/internal/worktime"
 )
 
@@ -41,7 +42,7 @@ type caseRow struct {
 	ExternalRef       *string
 	OccurredAt        time.Time
 	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	UpdatedAt         time.Time `gorm:"autoUpdateTime:false"` // the action's time (the service's clock), not GORM's
 	FiledAt           *time.Time
 	DispatchedAt      *time.Time
 	ClosedAt          *time.Time
@@ -56,6 +57,7 @@ type caseRow struct {
 	Stage             string
 	StageStartedAt    time.Time
 	StageDeadline     *time.Time
+	StageWarnAt       *time.Time // migration 00007
 	StageLimitUnit    *string
 	StageLimitValue   *int
 	StageLimitMinutes *int
@@ -64,6 +66,7 @@ type caseRow struct {
 	EvaluationComment *string
 	EvaluatedAt       *time.Time
 	DeletedAt         *time.Time
+	CaseTime          caseTimeCols `gorm:"embedded"` // migration 00008 (casetime.go)
 }
 
 func (caseRow) TableName() string { return "cases" }
@@ -83,8 +86,8 @@ func (r caseRow) domain() casework.Case {
 		SelfHandled: r.SelfHandled, Verified: r.Verified,
 		ReworkCount: r.ReworkCount, ReturnCount: r.ReturnCount, ReopenCount: r.ReopenCount,
 		Stage: casework.Stage(r.Stage), StageStartedAt: r.StageStartedAt.UTC(), StageDeadline: utcPtr(r.StageDeadline),
-		HandleDeadline: utcPtr(r.HandleDeadline),
-		Satisfaction:   r.Satisfaction, EvaluationComment: caseDeref(r.EvaluationComment), EvaluatedAt: utcPtr(r.EvaluatedAt),
+		StageWarnAt: utcPtr(r.StageWarnAt), HandleDeadline: utcPtr(r.HandleDeadline),
+		Satisfaction: r.Satisfaction, EvaluationComment: caseDeref(r.EvaluationComment), EvaluatedAt: utcPtr(r.EvaluatedAt),
 		DeletedAt: utcPtr(r.DeletedAt),
 	}
 	if r.Lat != nil && r.Lng != nil {
@@ -96,6 +99,7 @@ func (r caseRow) domain() casework.Case {
 	if r.StageLimitUnit != nil {
 		c.StageLimit = &worktime.Limit{Unit: worktime.Unit(*r.StageLimitUnit), Value: caseDeref(r.StageLimitValue), Minutes: caseDeref(r.StageLimitMinutes)}
 	}
+	r.CaseTime.apply(&c)
 	return c
 }
 
@@ -114,9 +118,9 @@ func caseRowOf(c casework.Case) caseRow {
 		SelfHandled: c.SelfHandled, Verified: c.Verified,
 		ReworkCount: c.ReworkCount, ReturnCount: c.ReturnCount, ReopenCount: c.ReopenCount,
 		Stage: string(c.Stage), StageStartedAt: utc(c.StageStartedAt), StageDeadline: utcPtr(c.StageDeadline),
-		HandleDeadline: utcPtr(c.HandleDeadline),
-		Satisfaction:   c.Satisfaction, EvaluationComment: caseNullString(c.EvaluationComment), EvaluatedAt: utcPtr(c.EvaluatedAt),
-		DeletedAt: utcPtr(c.DeletedAt),
+		StageWarnAt: utcPtr(c.StageWarnAt), HandleDeadline: utcPtr(c.HandleDeadline),
+		Satisfaction: c.Satisfaction, EvaluationComment: caseNullString(c.EvaluationComment), EvaluatedAt: utcPtr(c.EvaluatedAt),
+		DeletedAt: utcPtr(c.DeletedAt), CaseTime: caseTimeColsOf(c),
 	}
 	if c.Point != nil {
 		r.Lat, r.Lng = &c.Point.Lat, &c.Point.Lng
@@ -205,11 +209,14 @@ func (s *Store) UpdateCase(ctx context.Context, id int64, r casework.Reach, fn f
 		if err := tx.loadCoHandlers(ctx, []*casework.Case{&c}); err != nil {
 			return err
 		}
-		read := c.Version
+		read, readAt := c.Version, c.UpdatedAt
 		if err := fn(&c); err != nil {
 			return err
 		}
 		c.ID, c.Version = id, read+1
+		if !c.UpdatedAt.After(readAt) {
+			c.UpdatedAt = time.Now().UTC() // every change moves updated_at, or delta sync would miss it
+		}
 		row := caseRowOf(c)
 		res := tx.conn(ctx).Model(&caseRow{}).Where("id = ? AND version = ?", id, read).
 			Select("*").Omit("id", "number", "created_at").Updates(&row)
@@ -432,6 +439,10 @@ func (s *Store) AppendEvent(ctx context.Context, e *casework.Event) error {
 	}
 	if err := s.conn(ctx).Create(&r).Error; err != nil {
 		return s.translate(err, "append event")
+	}
+	// Publish at once: the job commits (or rolls back) with the event.
+	if err := s.EnqueueTx(ctx, jobs.PublishEventsArgs{}, nil); err != nil {
+		return fmt.Errorf("append event: %w", err)
 	}
 	e.ID, e.Seq = r.ID, seq
 	return nil

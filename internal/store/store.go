@@ -131,7 +131,9 @@ func sqliteDSN(raw string) (string, error) {
 		q.Set("_txlock", "immediate")
 	}
 	q.Set("_timefmt", TimeLayout)
-	return "file:" + path + "?" + q.Encode(), nil
+	// Escape what a file: URI would read as its own syntax (a test's temp dir may hold '#').
+	escaped := strings.NewReplacer("%", "%25", "#", "%23", "?", "%3F").Replace(path)
+	return "file:" + escaped + "?" + q.Encode(), nil
 }
 
 // Dialect reports the engine.
@@ -225,7 +227,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	for _, r := range res {
 		s.log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
 	}
-	return nil
+	return s.migrateJobQueue(ctx) // River's own tables (events_jobs.go)
 }
 
 // translate turns driver errors into errs codes; op names the operation for the log.

@@ -284,8 +284,8 @@ func ValidateResponse(req *http.Request, res *Response) error {
 			Request: r2, PathParams: params, Route: route,
 			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
 		},
-		Status: res.Status,
-		Header: h,
+		Status:  res.Status,
+		Header:  h,
 		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
 	}
 	in.SetBodyBytes(res.Body)
