@@ -29,7 +29,7 @@ func (a *App) assembleTimers() {
 	a.Cases.UseTimeRules(a.Calendars)
 	a.Cases.SetClock(a.Jobs.Clock().Now)
 	a.Calendars.SetClock(a.Jobs.Clock().Now)
-	registerCaseTimers(a.Jobs, a.Cases)
+	jobs.Register(a.Jobs, &caseTimerWorker{cases: a.Cases, now: a.Jobs.Clock().Now})
 }
 
 // ensureCalendars creates the default calendar on the first start.
@@ -50,18 +50,19 @@ func (a *App) startCalendars(ctx context.Context) {
 type caseTimerWorker struct {
 	river.WorkerDefaults[store.CaseTimerArgs]
 	cases *casework.Service
+	now   func() time.Time
 }
 
 func (w *caseTimerWorker) Work(ctx context.Context, job *river.Job[store.CaseTimerArgs]) error {
+	// River's SQLite tables keep milliseconds: a job may come up to 1 ms before its instant.
+	if early := job.Args.At.Sub(w.now()); early > 0 {
+		return river.JobSnooze(early)
+	}
 	return w.cases.FireTimer(ctx, job.Args.Timer())
 }
 
 // Timeout bounds one timer: it is a short transaction.
 func (w *caseTimerWorker) Timeout(*river.Job[store.CaseTimerArgs]) time.Duration { return time.Minute }
-
-func registerCaseTimers(r *jobs.Runner, cases *casework.Service) {
-	jobs.Register(r, &caseTimerWorker{cases: cases})
-}
 
 // regionExists answers the calendar service from the region service.
 type regionExists struct{ a *App }

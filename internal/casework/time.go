@@ -474,9 +474,6 @@ func (s *Service) approveSuspension(ctx context.Context, tx Store, p identity.Pr
 			return fieldErr("until", "requested", "the approval may shorten the suspension, not lengthen it: the handler asked until %s", until.Format(time.RFC3339))
 		}
 		until = cmd.Until.UTC()
-		if err := checkUntil(until, now); err != nil {
-			return err
-		}
 	} else if !until.After(now) {
 		return errs.E(errs.Conflict, "the suspension was asked until %s, which has passed: deny it, or approve with an earlier until", until.Format(time.RFC3339)).
 			With("state", string(c.State))
