@@ -1930,6 +1930,10 @@ const docTemplate = `{
                             "Content-Disposition": {
                                 "type": "string",
                                 "description": "attachment; filename=\\\"cases-20260316-0930.csv\\"
+                            },
+                            "X-Total-Count": {
+                                "type": "integer",
+                                "description": "the cases that matched"
                             }
                         }
                     },

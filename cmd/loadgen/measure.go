@@ -57,6 +57,9 @@ func scenarios(ctx context.Context, s *store.Store, c *city, now time.Time) ([]s
 	}
 	tasks := func(user string, t casework.Tasks) casework.Query {
 		q := casework.Query{Reach: reach(user), Tasks: &t, Now: now, Order: casework.OrderUrgency, Limit: casework.DefaultTaskPageSize}
+		if t.Overdue { // as casework.Service.Tasks: every case is red, the oldest deadline first
+			q.Order = casework.OrderDeadlineAsc
+		}
 		return q
 	}
 	problems := func(user, path string) casework.Query {
@@ -82,6 +85,7 @@ func scenarios(ctx context.Context, s *store.Store, c *city, now time.Time) ([]s
 		{name: "q common text (垃圾), admin", q: page(all, casework.Filter{Text: "垃圾"}, casework.OrderUpdatedDesc)},
 		{name: "q rare text (no match), admin", q: page(all, casework.Filter{Text: "无此内容"}, casework.OrderUpdatedDesc)},
 		{name: "q rare text (no match), street desk", q: page(reach("desk"), casework.Filter{Text: "无此内容"}, casework.OrderUpdatedDesc)},
+		{name: "q rare two-character text (no match), admin", q: page(all, casework.Filter{Text: "麒麟"}, casework.OrderUpdatedDesc)},
 		{name: "delta sync since 1 day, grid worker", q: sync(reach("worker"), dayAgo)},
 		{name: "delta sync from scratch, grid worker", q: sync(reach("worker"), epoch)},
 		{name: "delta sync since 1 hour, handler", q: sync(reach("handler"), hourAgo)},
@@ -92,7 +96,8 @@ func scenarios(ctx context.Context, s *store.Store, c *city, now time.Time) ([]s
 			CheckGridCodes: c.users["worker"].Scope.GridCodes}), count: true},
 		{name: "me/tasks city supervisor (+count)", q: tasks("supervisor", casework.Tasks{Overdue: true}), count: true},
 		{name: "geojson bbox 2x2 km, admin (5,001)", q: mapQ(all, smallBox)},
-		{name: "geojson whole city, admin (5,001)", q: mapQ(all, casework.Box{MinLat: -90, MaxLat: 90, MinLng: -180, MaxLng: 180})},
+		{name: "geojson whole city, admin (5,001)", q: casework.Query{Reach: all, Filter: casework.Filter{WithPoint: true}, Now: now,
+			Order: casework.OrderUpdatedDesc, Limit: 5001}},
 		{name: "problems of a street (+count)", q: problems("desk", street), count: true},
 		{name: "problems of a grid (+count)", q: problems("worker", c.paths[c.users["worker"].Scope.GridCodes[0]]), count: true},
 		{name: "export count, district, last month", q: casework.Query{Reach: reach("center"), Filter: casework.Filter{CreatedFrom: monthAgo}, Now: now}, count: true},

@@ -309,6 +309,9 @@ func seedCommand(ctx context.Context, cfg config.Config, log *slog.Logger, args 
 		return err
 	}
 	defer a.Close()
+	if err := a.ensureCalendars(ctx); err != nil {
+		return err
+	}
 	return a.seedDemo(ctx, stdout)
 }
 

@@ -82,6 +82,8 @@ type Filter struct {
 	Text string
 	// BBox keeps cases whose point lies in the box (cases without a point are left out).
 	BBox *Box
+	// WithPoint keeps cases with a point (maps).
+	WithPoint bool
 	// OpenOnly keeps open cases (not closed, rejected or cancelled).
 	OpenOnly bool
 }
@@ -385,6 +387,11 @@ func (s *Service) Tasks(ctx context.Context, p identity.Principal, limit int) (T
 	}
 	now := s.now().UTC()
 	q := Query{Reach: ReachOf(p), Tasks: &t, Now: now, Order: OrderUrgency, Limit: limit}
+	if p.Role == identity.RoleSupervisor {
+		// Every case of an overdue-only inbox is red: most urgent first is the oldest deadline
+		// first, an order the stage_deadline index gives without sorting every red case.
+		q.Order = OrderDeadlineAsc
+	}
 	total, err := s.store.CountCases(ctx, q)
 	if err != nil {
 		return TaskList{}, fmt.Errorf("count tasks: %w", err)
@@ -551,9 +558,7 @@ func (s *Service) Map(ctx context.Context, p identity.Principal, in ListInput, m
 	if err != nil {
 		return nil, false, err
 	}
-	if q.Filter.BBox == nil {
-		q.Filter.BBox = &Box{MinLat: -90, MaxLat: 90, MinLng: -180, MaxLng: 180} // only cases with a point
-	}
+	q.Filter.WithPoint = true
 	q.Limit = max + 1
 	cases, err := s.store.ListCases(ctx, q)
 	if err != nil {

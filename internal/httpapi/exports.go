@@ -50,6 +50,7 @@ const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sh
 //	@Param			sort			query		string		false	"order (default -updated_at)"	Enums(-updated_at, updated_at, -created_at, created_at, stage_deadline, -stage_deadline)
 //	@Success		200				{file}		file
 //	@Header			200				{string}	Content-Disposition	"attachment; filename=\"cases-20260316-0930.csv\""
+//	@Header			200				{integer}	X-Total-Count		"the cases that matched"
 //	@Failure		401,403,422		{object}	Problem
 //	@Router			/api/v1/cases/export [get]
 func (s *Server) exportCases(c *gin.Context) {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gridcase/gridcase/internal/calendar"
@@ -223,8 +224,9 @@ type folder struct {
 	p           period
 	rules       Rules
 	byPath      map[string]*caseRules // rules by region path, read once per place
-	cur         *caseRules            // the current case's
-	gridWorkers map[string][]int64    // grid code → its workers now (for missed reports)
+	byCal       map[*worktime.Calendar]*caseRules
+	cur         *caseRules         // the current case's
+	gridWorkers map[string][]int64 // grid code → its workers now (for missed reports)
 	agg         *aggregator
 }
 
@@ -468,16 +470,31 @@ func (f *folder) rulesAt(path string) *caseRules {
 	if r, ok := f.byPath[path]; ok {
 		return r
 	}
-	cr := rulesOf(f.rules, path)
+	r := builtinRules()
+	if f.rules != nil {
+		r = f.rules.RulesFor(path)
+	}
+	cr, ok := f.byCal[r.Calendar]
+	if !ok {
+		cr = newCaseRules(r)
+		f.byCal[r.Calendar] = cr
+	}
 	f.byPath[path] = cr
 	return cr
 }
 
+// builtinRules are the rules used without a calendar service (built once: a calendar is
+// costly to build).
+var builtinRules = sync.OnceValue(calendar.BuiltinRules)
+
 func rulesOf(rules Rules, path string) *caseRules {
-	r := calendar.BuiltinRules()
-	if rules != nil {
-		r = rules.RulesFor(path)
+	if rules == nil {
+		return newCaseRules(builtinRules())
 	}
+	return newCaseRules(rules.RulesFor(path))
+}
+
+func newCaseRules(r calendar.Rules) *caseRules {
 	cr := &caseRules{cal: r.Calendar, limits: make(map[casework.Stage]worktime.Limit, len(r.StageLimits))}
 	for k, v := range r.StageLimits {
 		cr.limits[casework.Stage(k)] = v

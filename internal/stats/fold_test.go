@@ -50,7 +50,7 @@ var march = period{start: at("2026-03-01 00:00"), end: at("2026-04-01 00:00"), n
 
 func foldOne(t *testing.T, g Grouping, p period, h History) (*aggregator, *folder) {
 	t.Helper()
-	f := &folder{p: p, byPath: map[string]*caseRules{}, agg: newAggregator(g), gridWorkers: map[string][]int64{"g1": {7}}}
+	f := &folder{p: p, byPath: map[string]*caseRules{}, byCal: map[*worktime.Calendar]*caseRules{}, agg: newAggregator(g), gridWorkers: map[string][]int64{"g1": {7}}}
 	f.agg.startCase("k")
 	f.fold(&h)
 	return f.agg, f

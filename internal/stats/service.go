@@ -14,6 +14,7 @@ import (
 	"github.com/gridcase/gridcase/internal/errs"
 	"github.com/gridcase/gridcase/internal/identity"
 	"github.com/gridcase/gridcase/internal/region"
+	"github.com/gridcase/gridcase/internal/worktime"
 )
 
 // Store reads what the tables are computed from; *store.Store implements it.
@@ -169,7 +170,8 @@ func (s *Service) Table(ctx context.Context, p identity.Principal, q Query) (Tab
 	}
 
 	f := &folder{p: period{start: start, end: end, now: clockEnd}, rules: s.rules, byPath: map[string]*caseRules{},
-		agg: newAggregator(q.Grouping)}
+		byCal: map[*worktime.Calendar]*caseRules{},
+		agg:   newAggregator(q.Grouping)}
 	var workers []Worker
 	if q.Grouping == ByWorker {
 		if workers, err = s.store.GridWorkers(ctx, sc.rootPath, sc.onlyUser); err != nil {

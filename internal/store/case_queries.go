@@ -139,8 +139,9 @@ func (s *Store) filteredCases(ctx context.Context, q casework.Query) *gorm.DB {
 		db = db.Where("cases.grid_code IN ?", f.GridCodes)
 	}
 	if f.DepartmentID != 0 {
+		// Two indexable branches (SQLite unions them, PostgreSQL hashes the co-handlers once).
 		db = db.Where(`(cases.lead_department_id = ?
-			OR EXISTS (SELECT 1 FROM case_co_handlers h WHERE h.case_id = cases.id AND h.department_id = ? AND h.active = ?))`,
+			OR cases.id IN (SELECT h.case_id FROM case_co_handlers h WHERE h.department_id = ? AND h.active = ?))`,
 			f.DepartmentID, f.DepartmentID, true)
 	}
 	if f.AssigneeUserID != 0 {
@@ -158,7 +159,7 @@ func (s *Store) filteredCases(ctx context.Context, q casework.Query) *gorm.DB {
 	}
 	if f.Overdue != nil {
 		if *f.Overdue {
-			db = db.Where("cases.state IN ? AND "+redSQL, open, utc(q.Now))
+			db = db.Where(redSQL, utc(q.Now)) // only an open case has a deadline
 		} else {
 			db = db.Where("cases.state IN ? AND "+notRedSQL, open, utc(q.Now))
 		}
@@ -187,9 +188,10 @@ func (s *Store) filteredCases(ctx context.Context, q casework.Query) *gorm.DB {
 		if s.dialect == Postgres {
 			like = "ILIKE"
 		}
-		pat := "%" + escapeLike(f.Text) + "%"
-		db = db.Where(fmt.Sprintf(`(cases.description %[1]s ? ESCAPE '\' OR cases.address %[1]s ? ESCAPE '\' OR cases.number %[1]s ? ESCAPE '\')`, like),
-			pat, pat, pat)
+		db = db.Where(textSQL+" "+like+` ? ESCAPE '\'`, "%"+escapeLike(f.Text)+"%")
+	}
+	if f.WithPoint {
+		db = db.Where("cases.lat IS NOT NULL")
 	}
 	if b := f.BBox; b != nil {
 		db = db.Where("cases.lat BETWEEN ? AND ? AND cases.lng BETWEEN ? AND ?", b.MinLat, b.MaxLat, b.MinLng, b.MaxLng)
@@ -204,16 +206,24 @@ func (s *Store) filteredCases(ctx context.Context, q casework.Query) *gorm.DB {
 }
 
 // The traffic light in SQL, with now as the parameter(s); casework.LightAt is the same rule in
-// Go. No clock runs at stage none or without a deadline: no light.
+// Go. No clock runs without a deadline: no light. Only a running stage has one (entering stage
+// none clears it: casework's enterStage), so the closed, rejected, cancelled and suspended
+// cases drop out of every light without a state condition, which would only spoil the
+// planner's row estimates (state and stage are correlated; it multiplies them).
 const (
-	redSQL    = "(cases.stage <> 'none' AND cases.stage_deadline < ?)"
-	notRedSQL = "(cases.stage = 'none' OR cases.stage_deadline IS NULL OR cases.stage_deadline >= ?)"
-	yellowSQL = "(cases.stage <> 'none' AND cases.stage_deadline >= ? AND cases.stage_warn_at <= ?)"
-	greenSQL  = "(cases.stage <> 'none' AND cases.stage_deadline >= ? AND (cases.stage_warn_at IS NULL OR cases.stage_warn_at > ?))"
+	redSQL    = "(cases.stage_deadline < ?)"
+	notRedSQL = "(cases.stage_deadline IS NULL OR cases.stage_deadline >= ?)"
+	yellowSQL = "(cases.stage_deadline >= ? AND cases.stage_warn_at <= ?)"
+	greenSQL  = "(cases.stage_deadline >= ? AND (cases.stage_warn_at IS NULL OR cases.stage_warn_at > ?))"
 	// rankSQL orders by light: 0 red, 1 yellow, 2 green, 3 none (casework.OrderUrgency).
-	rankSQL = `(CASE WHEN cases.stage = 'none' OR cases.stage_deadline IS NULL THEN 3
+	rankSQL = `(CASE WHEN cases.stage_deadline IS NULL THEN 3
 		WHEN cases.stage_deadline < ? THEN 0 WHEN cases.stage_warn_at <= ? THEN 1 ELSE 2 END)`
 )
+
+// textSQL is what the free-text filter searches: the description, the address and the
+// number in one string, which PostgreSQL's trigram index cases_text_trgm (migration 00007)
+// serves for ILIKE '%…%' with three characters or more.
+const textSQL = "(cases.description || ' ' || COALESCE(cases.address, '') || ' ' || cases.number)"
 
 // tasks keeps the cases of an inbox: those any of its clauses selects.
 func (s *Store) tasks(db *gorm.DB, t *casework.Tasks, now time.Time) *gorm.DB {
@@ -232,9 +242,14 @@ func (s *Store) tasks(db *gorm.DB, t *casework.Tasks, now time.Time) *gorm.DB {
 		args = append(args, t.CheckGridCodes, string(casework.Handled), true)
 	}
 	if t.DepartmentID != 0 {
-		conds = append(conds, `(cases.state IN ? AND (cases.lead_department_id = ?
-			OR EXISTS (SELECT 1 FROM case_co_handlers h WHERE h.case_id = cases.id AND h.department_id = ? AND h.active = ?)))`)
-		args = append(args, []string{string(casework.Dispatched), string(casework.Handling)}, t.DepartmentID, t.DepartmentID, true)
+		// An IN list of ids rather than "lead = ? OR EXISTS (…)": alone in the WHERE clause it
+		// becomes a semi-join on the (lead_department_id, state) index and the co-handler rows,
+		// instead of a pass over every dispatched and handling case in the city.
+		working := []string{string(casework.Dispatched), string(casework.Handling)}
+		conds = append(conds, `(cases.state IN ? AND cases.id IN (
+			SELECT w.id FROM cases w WHERE w.lead_department_id = ? AND w.state IN ?
+			UNION ALL SELECT h.case_id FROM case_co_handlers h WHERE h.department_id = ? AND h.active = ?))`)
+		args = append(args, working, t.DepartmentID, working, t.DepartmentID, true)
 	}
 	if len(t.DeskPaths) > 0 {
 		conds = append(conds, `(cases.desk_region_path IN ? AND (cases.state IN ?
@@ -243,8 +258,8 @@ func (s *Store) tasks(db *gorm.DB, t *casework.Tasks, now time.Time) *gorm.DB {
 			string(casework.Handled), true)
 	}
 	if t.Overdue {
-		conds = append(conds, "(cases.state IN ? AND "+redSQL+")")
-		args = append(args, stateNames(casework.OpenStates()), utc(now))
+		conds = append(conds, redSQL)
+		args = append(args, utc(now))
 	}
 	if len(conds) == 0 {
 		return db.Where("1 = 0")
